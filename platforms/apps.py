@@ -1,0 +1,10 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class PlatformsConfig(AppConfig):
+    name = "platforms"
+    verbose_name = _("Platforms")
+
+    def ready(self) -> None:
+        from platforms import checks  # noqa: F401  (registers system checks)

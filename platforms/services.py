@@ -1,0 +1,66 @@
+"""Writes on platforms and on the platforms a record belongs to."""
+
+from django.contrib.contenttypes.models import ContentType
+from django.db import models, transaction
+
+from platforms.credentials import api_token_generate, signing_secret_generate
+from platforms.models import Platform, PlatformRelation
+
+
+def platform_credentials_fill(*, platform: Platform) -> None:
+    """Give a platform a token and a signing secret where it has none (unsaved)."""
+    if not platform.api_token:
+        platform.api_token = api_token_generate()
+    if not platform.signing_secret:
+        platform.signing_secret = signing_secret_generate()
+
+
+def platform_token_regenerate(*, platform: Platform) -> Platform:
+    """Replace a platform's API token with a new random one."""
+    platform.api_token = api_token_generate()
+    platform.save(update_fields=["api_token", "updated_at"])
+    return platform
+
+
+def _relations_of(record: models.Model):
+    content_type = ContentType.objects.get_for_model(record, for_concrete_model=True)
+    return PlatformRelation.objects.filter(
+        content_type=content_type, object_id=str(record.pk)
+    )
+
+
+def platform_relations_get(*, record: models.Model) -> models.QuerySet[Platform]:
+    """Return the platforms a record belongs to."""
+    return Platform.objects.filter(pk__in=_relations_of(record).values("platform_id"))
+
+
+def platform_relations_has(*, record: models.Model, platform: Platform) -> bool:
+    """Tell whether a record belongs to a platform."""
+    return _relations_of(record).filter(platform=platform).exists()
+
+
+def platform_relations_add(*, record: models.Model, platforms) -> None:
+    """Add platforms to the ones a record belongs to."""
+    content_type = ContentType.objects.get_for_model(record, for_concrete_model=True)
+    PlatformRelation.objects.bulk_create(
+        [
+            PlatformRelation(
+                content_type=content_type, object_id=str(record.pk), platform=p
+            )
+            for p in platforms
+        ],
+        ignore_conflicts=True,
+    )
+
+
+def platform_relations_remove(*, record: models.Model, platforms) -> None:
+    """Remove platforms from the ones a record belongs to."""
+    _relations_of(record).filter(platform__in=list(platforms)).delete()
+
+
+@transaction.atomic
+def platform_relations_set(*, record: models.Model, platforms) -> None:
+    """Make a record belong to exactly these platforms."""
+    platforms = list(platforms)
+    _relations_of(record).exclude(platform__in=platforms).delete()
+    platform_relations_add(record=record, platforms=platforms)

@@ -1,0 +1,165 @@
+"""Syncs: one-way rules "source platform + model -> target platform + model"."""
+
+import re
+import uuid
+
+from django.apps import apps
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+MODEL_LABEL_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*\.[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def model_label_validate(label: str) -> None:
+    """Refuse a model label that is not of the form ``app_label.ModelName``."""
+    if not MODEL_LABEL_RE.match(label or ""):
+        raise ValidationError(
+            _("Enter a model label of the form app_label.ModelName."), code="label"
+        )
+
+
+def sync_ids_validate(value) -> None:
+    """Refuse sync_ids that are not a list of ids (numbers or strings)."""
+    if not isinstance(value, list) or not all(
+        isinstance(item, str | int) and not isinstance(item, bool) for item in value
+    ):
+        raise ValidationError(
+            _("Enter a JSON list of record ids, e.g. [1, 2, 3]."), code="sync_ids"
+        )
+
+
+def field_mappings_validate(value) -> None:
+    """Refuse field mappings that are not an object of field name -> field name."""
+    if not isinstance(value, dict) or not all(
+        isinstance(key, str) and isinstance(target, str) and key and target
+        for key, target in value.items()
+    ):
+        raise ValidationError(
+            _('Enter a JSON object of source field -> target field, e.g. {"a": "b"}.'),
+            code="field_mappings",
+        )
+
+
+class Sync(models.Model):
+    """Keep records of a source model on one platform in a target model on another."""
+
+    class IfExists(models.TextChoices):
+        UPDATE = "update", _("update the existing record")
+        SKIP = "skip", _("skip the record")
+        ERROR = "error", _("report an error")
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    status = models.BooleanField(_("active"), default=True)
+    title = models.CharField(_("title"), max_length=255, blank=True)
+    source_platform = models.ForeignKey(
+        "platforms.Platform",
+        on_delete=models.PROTECT,
+        related_name="syncs_as_source",
+        verbose_name=_("source platform"),
+    )
+    source_model = models.CharField(
+        _("source model"), max_length=255, validators=[model_label_validate]
+    )
+    target_platform = models.ForeignKey(
+        "platforms.Platform",
+        on_delete=models.PROTECT,
+        related_name="syncs_as_target",
+        verbose_name=_("target platform"),
+    )
+    target_model = models.CharField(
+        _("target model"), max_length=255, validators=[model_label_validate]
+    )
+    use_platform_relations = models.BooleanField(
+        _("use platform relations"),
+        default=False,
+        help_text=_("Sync only records related to the target platform."),
+    )
+    if_exists = models.CharField(
+        _("if the record exists"),
+        max_length=10,
+        choices=IfExists.choices,
+        default=IfExists.UPDATE,
+    )
+    sync_ids = models.JSONField(
+        _("sync only these ids"),
+        default=list,
+        blank=True,
+        validators=[sync_ids_validate],
+        help_text=_("JSON list of source record ids; empty syncs every record."),
+    )
+    sync_all_fields = models.BooleanField(_("sync all fields"), default=True)
+    field_mappings = models.JSONField(
+        _("field mappings"),
+        default=dict,
+        blank=True,
+        validators=[field_mappings_validate],
+        help_text=_("JSON object of source field -> target field."),
+    )
+    use_transformer_class = models.BooleanField(
+        _("use transformer class"), default=False
+    )
+    has_errors = models.BooleanField(_("has errors"), default=False)
+    error_message = models.TextField(_("error message"), blank=True)
+    interval = models.PositiveIntegerField(
+        _("interval (minutes)"), default=60, help_text=_("Minutes between backups.")
+    )
+    last_sync = models.DateTimeField(_("last sync"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        ordering = ["title", "pk"]
+        verbose_name = _("sync")
+        verbose_name_plural = _("syncs")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(if_exists__in=["update", "skip", "error"]),
+                name="syncs_sync_if_exists_valid",
+            ),
+            models.CheckConstraint(
+                condition=~(
+                    models.Q(source_platform=models.F("target_platform"))
+                    & models.Q(source_model=models.F("target_model"))
+                ),
+                name="syncs_sync_source_differs_from_target",
+                violation_error_message=_(
+                    "Source and target are the same platform and model."
+                ),
+            ),
+        ]
+        indexes = [models.Index(fields=["source_platform", "status"])]
+
+    def __str__(self) -> str:
+        return self.title or self.title_generate()
+
+    def save(self, *args, **kwargs):
+        if not self.title:
+            self.title = self.title_generate()[:255]
+        super().save(*args, **kwargs)
+
+    def title_generate(self) -> str:
+        """Return Moox's title: "src (model) to dst (model)" [+ " by platform"]."""
+        source = getattr(self.source_platform, "domain", "?")
+        target = getattr(self.target_platform, "domain", "?")
+        title = f"{source} ({self.source_model}) to {target} ({self.target_model})"
+        return title + (" by platform" if self.use_platform_relations else "")
+
+    def clean(self) -> None:
+        errors: dict[str, list] = {}
+        for side in ("source", "target"):
+            platform = getattr(self, f"{side}_platform", None)
+            label = getattr(self, f"{side}_model")
+            if platform and platform.is_current and MODEL_LABEL_RE.match(label or ""):
+                try:
+                    apps.get_model(label)
+                except LookupError:
+                    errors.setdefault(f"{side}_model", []).append(
+                        ValidationError(
+                            _("%(label)s is not a model installed on this platform."),
+                            params={"label": label},
+                            code="unknown_model",
+                        )
+                    )
+        if errors:
+            raise ValidationError(errors)

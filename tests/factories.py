@@ -1,0 +1,45 @@
+"""factory-boy factories for the project's models."""
+
+import factory
+from django.contrib.auth import get_user_model
+
+from platforms.credentials import api_token_generate, signing_secret_generate
+from platforms.models import Platform
+from syncs.models import Sync
+
+
+class PlatformFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Platform
+
+    name = factory.Sequence(lambda n: f"Platform {n}")
+    domain = factory.Sequence(lambda n: f"p{n}.test")
+    scheme = Platform.Scheme.HTTP
+    api_token = factory.LazyFunction(api_token_generate)
+    signing_secret = factory.LazyFunction(signing_secret_generate)
+
+
+class SyncFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Sync
+
+    source_platform = factory.SubFactory(PlatformFactory)
+    source_model = "auth.User"
+    target_platform = factory.SubFactory(PlatformFactory)
+    target_model = "auth.User"
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        django_get_or_create = ("username",)
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    email = factory.LazyAttribute(lambda u: f"{u.username}@example.com")
+    password = factory.django.Password("secret-pass-123")
+
+
+class AdminFactory(UserFactory):
+    username = factory.Sequence(lambda n: f"admin{n}")
+    is_staff = True
+    is_superuser = True

@@ -1,0 +1,3 @@
+"""Routes under SYNC_WEBHOOK_URL."""
+
+urlpatterns: list = []
