@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml requirements.lock
 install: $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/python -m mooxsync.demo
+	$(BIN)/python -m demo
 
 test: $(STAMP)
 	$(BIN)/pytest $(PYTEST_ARGS)

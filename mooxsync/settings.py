@@ -127,7 +127,7 @@ SPECTACULAR_SETTINGS = {
 }
 
 # --- Celery -----------------------------------------------------------------
-CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="filesystem://")
+CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="filesystem://localhost//")
 _broker_folder = Path(env("CELERY_BROKER_FOLDER", default=str(VAR_DIR / "broker")))
 CELERY_BROKER_TRANSPORT_OPTIONS = (
     {
@@ -135,6 +135,9 @@ CELERY_BROKER_TRANSPORT_OPTIONS = (
         "data_folder_out": str(_broker_folder / "queue"),
         "processed_folder": str(_broker_folder / "processed"),
         "store_processed": False,
+        # The filesystem transport polls its folder; poll often enough that a
+        # change crosses two platforms in well under a second.
+        "polling_interval": env.float("CELERY_BROKER_POLLING_INTERVAL", default=0.05),
     }
     if CELERY_BROKER_URL.startswith("filesystem")
     else {}
@@ -170,7 +173,13 @@ SYNC_WEBHOOK_MAX_BODY_BYTES = env.int(
 SYNC_WEBHOOK_TOLERANCE_SECONDS = env.int("SYNC_WEBHOOK_TOLERANCE_SECONDS", default=300)
 SYNC_BATCH_SIZE = env.int("SYNC_BATCH_SIZE", default=200)
 SYNC_HTTP_TIMEOUT = env.float("SYNC_HTTP_TIMEOUT", default=10.0)
-SYNC_MAX_ATTEMPTS = env.int("SYNC_MAX_ATTEMPTS", default=8)
+SYNC_MAX_ATTEMPTS = env.int("SYNC_MAX_ATTEMPTS", default=10)
+# Exponential backoff between delivery attempts: base * 2**attempt, capped,
+# with jitter; a target's Retry-After wins when it gives one.
+SYNC_RETRY_BASE_SECONDS = env.float("SYNC_RETRY_BASE_SECONDS", default=2.0)
+SYNC_RETRY_MAX_SECONDS = env.float("SYNC_RETRY_MAX_SECONDS", default=600.0)
+# Seconds a process keeps its list of active syncs before reading it again.
+SYNC_REGISTRY_TTL = env.float("SYNC_REGISTRY_TTL", default=2.0)
 SYNC_LOG_LEVEL = env("SYNC_LOG_LEVEL", default="INFO")
 
 # Fields that identify a record across platforms when its model has no natural

@@ -8,3 +8,6 @@ class SyncsConfig(AppConfig):
 
     def ready(self) -> None:
         from syncs import checks  # noqa: F401  (registers system checks)
+        from syncs.signals import listener_connect
+
+        listener_connect()

@@ -163,3 +163,71 @@ class Sync(models.Model):
                     )
         if errors:
             raise ValidationError(errors)
+
+
+class EventType(models.TextChoices):
+    CREATED = "created", _("created")
+    UPDATED = "updated", _("updated")
+    DELETED = "deleted", _("deleted")
+
+
+class OutboxEvent(models.Model):
+    """A change of a synced record waiting to be delivered to one target."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("pending")
+        DELIVERED = "delivered", _("delivered")
+        FAILED = "failed", _("failed (refused by the target)")
+        DEAD = "dead", _("dead (out of attempts)")
+
+    sync = models.ForeignKey(
+        Sync, on_delete=models.CASCADE, related_name="outbox_events"
+    )
+    # Copied from the sync so the queue of one target is a single index range.
+    target_platform = models.ForeignKey(
+        "platforms.Platform", on_delete=models.CASCADE, related_name="+"
+    )
+    event_type = models.CharField(max_length=10, choices=EventType.choices)
+    object_pk = models.CharField(max_length=255)
+    object_key = models.JSONField()
+    status = models.CharField(
+        max_length=10, choices=Status.choices, default=Status.PENDING
+    )
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    next_attempt_at = models.DateTimeField()
+    delivered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("outbox event")
+        verbose_name_plural = _("outbox events")
+        indexes = [
+            models.Index(
+                fields=["target_platform", "status", "id"],
+                name="syncs_outbox_queue",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event_type} {self.sync.source_model} {self.object_key}"
+
+
+class WorkQueue(models.Model):
+    """A named queue's "delivery requested" flag and its worker lease.
+
+    Commits set ``requested`` (and publish one broker message) only when it is
+    not already set; a worker clears it before draining. So a burst of changes
+    costs a handful of messages, and no committed change is left without one.
+    """
+
+    name = models.CharField(max_length=100, primary_key=True)
+    requested = models.BooleanField(default=False)
+    lease_until = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("work queue")
+        verbose_name_plural = _("work queues")
+
+    def __str__(self) -> str:
+        return self.name

@@ -1,0 +1,74 @@
+"""The receiving side's inbox and the versions applied per record."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from syncs.models import EventType
+
+
+class InboxEvent(models.Model):
+    """An event received from a source platform, stored before it is applied."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("pending")
+        APPLIED = "applied", _("applied")
+        SKIPPED = "skipped", _("skipped")
+        FAILED = "failed", _("failed")
+
+    source_platform = models.ForeignKey(
+        "platforms.Platform", on_delete=models.CASCADE, related_name="+"
+    )
+    sync = models.ForeignKey(
+        "syncs.Sync", on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    event_id = models.CharField(max_length=64)
+    version = models.BigIntegerField()
+    event_type = models.CharField(max_length=10, choices=EventType.choices)
+    model_label = models.CharField(max_length=255)
+    object_key = models.JSONField()
+    data = models.JSONField(default=dict)
+    should_delete = models.BooleanField(default=False)
+    platforms = models.JSONField(null=True, blank=True)
+    status = models.CharField(
+        max_length=10, choices=Status.choices, default=Status.PENDING
+    )
+    error = models.TextField(blank=True)
+    received_at = models.DateTimeField(auto_now_add=True)
+    applied_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("inbox event")
+        verbose_name_plural = _("inbox events")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source_platform", "event_id"], name="webhooks_inbox_event_once"
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "id"], name="webhooks_inbox_queue")]
+
+    def __str__(self) -> str:
+        return f"{self.event_type} {self.model_label} {self.object_key}"
+
+
+class AppliedVersion(models.Model):
+    """The newest version of a record applied here, per source platform."""
+
+    source_platform = models.ForeignKey(
+        "platforms.Platform", on_delete=models.CASCADE, related_name="+"
+    )
+    model_label = models.CharField(max_length=255)
+    key_digest = models.CharField(max_length=40)
+    version = models.BigIntegerField()
+
+    class Meta:
+        verbose_name = _("applied version")
+        verbose_name_plural = _("applied versions")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source_platform", "model_label", "key_digest"],
+                name="webhooks_applied_version_once",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.model_label} {self.key_digest} v{self.version}"

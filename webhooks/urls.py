@@ -1,3 +1,9 @@
 """Routes under SYNC_WEBHOOK_URL."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from webhooks.views import SyncWebhookView
+
+urlpatterns = [
+    path("", SyncWebhookView.as_view(), name="sync-webhook"),
+]

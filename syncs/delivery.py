@@ -1,0 +1,158 @@
+"""Deliver the outbox to one target platform: ordered, batched, signed, retried."""
+
+import email.utils
+import logging
+import random
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+
+import requests
+from django.conf import settings
+from django.db.models import F
+from django.utils import timezone
+
+from platforms.models import Platform
+from platforms.selectors import platform_current
+from platforms.signing import delivery_headers
+from syncs.models import OutboxEvent
+from syncs.payload import envelope_build
+from syncs.workqueue import work_lease_renew
+
+logger = logging.getLogger(__name__)
+PLATFORM_HEADER = "X-Sync-Platform"
+_session = requests.Session()
+
+
+@dataclass
+class SendResult:
+    """What became of one POST to a target."""
+
+    ok: bool
+    retryable: bool = False
+    error: str = ""
+    retry_after: float | None = None
+
+
+def _retry_after(response: requests.Response) -> float | None:
+    value = response.headers.get("Retry-After")
+    if not value:
+        return None
+    if value.isdigit():
+        return float(value)
+    parsed = email.utils.parsedate_to_datetime(value)
+    return max(0.0, parsed.timestamp() - time.time()) if parsed else None
+
+
+def envelope_send(*, source: Platform, target: Platform, body: bytes) -> SendResult:
+    """POST a signed envelope to a target's webhook and classify the answer."""
+    headers = delivery_headers(
+        secret=source.signing_secret, msg_id=f"msg_{uuid.uuid4().hex}", body=body
+    )
+    headers |= {"Content-Type": "application/json", PLATFORM_HEADER: source.domain}
+    url = target.base_url + settings.SYNC_WEBHOOK_URL
+    try:
+        response = _session.post(
+            url, data=body, headers=headers, timeout=(3.05, settings.SYNC_HTTP_TIMEOUT)
+        )
+    except requests.RequestException as exc:
+        return SendResult(ok=False, retryable=True, error=f"{url}: {exc}")
+    if response.status_code < 300:
+        return SendResult(ok=True)
+    error = f"{url} answered {response.status_code}: {response.text[:2000]}"
+    if response.status_code == 429 or response.status_code >= 500:
+        return SendResult(False, True, error, _retry_after(response))
+    return SendResult(ok=False, retryable=False, error=error)
+
+
+def _backoff(attempts: int, retry_after: float | None) -> timedelta:
+    if retry_after is not None:
+        return timedelta(seconds=min(retry_after, settings.SYNC_RETRY_MAX_SECONDS))
+    ceiling = settings.SYNC_RETRY_BASE_SECONDS * 2 ** max(attempts - 1, 0)
+    delay = min(ceiling, settings.SYNC_RETRY_MAX_SECONDS)
+    return timedelta(seconds=delay * random.uniform(0.5, 1.0))  # jitter
+
+
+def _mark_delivered(rows: list[OutboxEvent]) -> None:
+    OutboxEvent.objects.filter(pk__in=[r.pk for r in rows]).update(
+        status=OutboxEvent.Status.DELIVERED,
+        delivered_at=timezone.now(),
+        attempts=F("attempts") + 1,
+        last_error="",
+    )
+
+
+def _mark_failed(rows: list[OutboxEvent], result: SendResult) -> None:
+    """Push the rows back (retryable) or fail them (refused)."""
+    now = timezone.now()
+    for row in rows:
+        row.attempts += 1
+        row.last_error = result.error
+        if not result.retryable:
+            row.status = OutboxEvent.Status.FAILED
+        elif row.attempts >= settings.SYNC_MAX_ATTEMPTS:
+            row.status = OutboxEvent.Status.DEAD
+        else:
+            row.next_attempt_at = now + _backoff(row.attempts, result.retry_after)
+    OutboxEvent.objects.bulk_update(
+        rows, ["attempts", "last_error", "status", "next_attempt_at"]
+    )
+    logger.warning("Delivery of %d event(s) failed: %s", len(rows), result.error)
+
+
+def _send_rows(source, target, rows) -> SendResult:
+    result = envelope_send(
+        source=source,
+        target=target,
+        body=envelope_build(source=source, target=target, rows=rows),
+    )
+    if result.ok:
+        _mark_delivered(rows)
+    elif not result.retryable and len(rows) > 1:
+        # One bad event must not fail its neighbours: send each on its own.
+        for row in rows:
+            _send_rows(source, target, [row])
+        return SendResult(ok=True)
+    else:
+        _mark_failed(rows, result)
+    return result
+
+
+def _due_head(rows: list[OutboxEvent]) -> list[OutboxEvent]:
+    now = timezone.now()
+    due = []
+    for row in rows:
+        if row.next_attempt_at > now:
+            break  # keep the order: nothing overtakes a row that waits
+        due.append(row)
+    return due
+
+
+def outbox_drain(*, platform_id: int, queue: str) -> float | None:
+    """Deliver due pending rows to one target; return seconds until the next try."""
+    source = platform_current()
+    target = Platform.objects.filter(pk=platform_id).first()
+    if source is None or target is None:
+        logger.error(
+            "Cannot deliver to platform %s: no current or target platform "
+            "(is SYNC_PLATFORM_DOMAIN set and its row installed?)",
+            platform_id,
+        )
+        return None
+    pending = (
+        OutboxEvent.objects.filter(
+            target_platform_id=platform_id, status=OutboxEvent.Status.PENDING
+        )
+        .select_related("sync")
+        .order_by("pk")
+    )
+    while rows := list(pending[: settings.SYNC_BATCH_SIZE]):
+        due = _due_head(rows)
+        if not due:
+            return (rows[0].next_attempt_at - timezone.now()).total_seconds()
+        result = _send_rows(source, target, due)
+        if not result.ok and result.retryable:
+            return (due[0].next_attempt_at - timezone.now()).total_seconds()
+        work_lease_renew(queue)
+    return None

@@ -1,0 +1,109 @@
+"""Build the webhook envelope for a batch of outbox rows (PrepareSyncJob's part).
+
+Rows are turned into events carrying the record's state at delivery time, so
+several changes of one record in a batch travel as one event with the newest
+version; a record that is gone travels as a delete.
+"""
+
+import json
+from collections import defaultdict
+
+from django.apps import apps
+from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db.models import ManyToManyField
+
+from platforms.models import Platform, PlatformRelation
+from syncs.bindings import transformer_for
+from syncs.identity import record_key_digest, records_serialize
+from syncs.models import EventType, OutboxEvent, Sync
+
+
+def _latest_per_record(rows: list[OutboxEvent]) -> list[OutboxEvent]:
+    latest: dict[tuple, OutboxEvent] = {}
+    for row in rows:
+        latest[(row.sync_id, record_key_digest(row.object_key))] = row
+    return sorted(latest.values(), key=lambda row: row.pk)
+
+
+def _records_by_pk(model, pks: list[str]) -> dict[str, object]:
+    m2m = [f.name for f in model._meta.get_fields() if isinstance(f, ManyToManyField)]
+    queryset = model._default_manager.filter(pk__in=pks).prefetch_related(*m2m)
+    return {str(record.pk): record for record in queryset}
+
+
+def _record_data(sync: Sync, records: list) -> list[dict]:
+    transformer = (
+        transformer_for(sync.source_model) if sync.use_transformer_class else None
+    )
+    if transformer:
+        return [dict(transformer.transform(record)) for record in records]
+    return records_serialize(records)
+
+
+def _related_platforms(model, pks: list[str]) -> dict[str, list[str]]:
+    """Return the domains each record belongs to (platform relations)."""
+    content_type = ContentType.objects.get_for_model(model, for_concrete_model=True)
+    found: dict[str, list[str]] = defaultdict(list)
+    relations = PlatformRelation.objects.filter(
+        content_type=content_type, object_id__in=pks
+    ).values_list("object_id", "platform__domain")
+    for object_id, domain in relations:
+        found[object_id].append(domain)
+    return found
+
+
+def _sync_events(sync: Sync, rows: list[OutboxEvent], target: Platform) -> list[dict]:
+    model = apps.get_model(sync.source_model)
+    live = [r.object_pk for r in rows if r.event_type != EventType.DELETED]
+    records = _records_by_pk(model, live)
+    present = [
+        r for r in rows if r.event_type != EventType.DELETED and r.object_pk in records
+    ]
+    data = dict(
+        zip(
+            [r.pk for r in present],
+            _record_data(sync, [records[r.object_pk] for r in present]),
+            strict=True,
+        )
+    )
+    with_relations = sync.use_platform_relations or (
+        model._meta.label in settings.SYNC_MODELS_WITH_PLATFORM_RELATIONS
+    )
+    relations = _related_platforms(model, live) if with_relations and live else {}
+    return [_event(sync, row, data.get(row.pk), relations, target) for row in rows]
+
+
+def _event(sync, row, data, relations, target) -> dict:
+    platforms = relations.get(row.object_pk)
+    gone = data is None
+    unrelated = sync.use_platform_relations and target.domain not in (platforms or [])
+    event = {
+        "id": str(row.pk),
+        "version": row.pk,
+        "type": EventType.DELETED if gone else row.event_type,
+        "model": sync.target_model,
+        "source_model": sync.source_model,
+        "key": row.object_key,
+        "data": data or {},
+        "should_delete": gone or unrelated,
+    }
+    if relations:
+        event["platforms"] = platforms or []
+    return event
+
+
+def envelope_build(
+    *, source: Platform, target: Platform, rows: list[OutboxEvent]
+) -> bytes:
+    """Return the JSON body that delivers ``rows`` to ``target``."""
+    by_sync: dict[int, list[OutboxEvent]] = defaultdict(list)
+    for row in _latest_per_record(rows):
+        by_sync[row.sync_id].append(row)
+    events = []
+    for sync_rows in by_sync.values():
+        events += _sync_events(sync_rows[0].sync, sync_rows, target)
+    events.sort(key=lambda event: event["version"])
+    envelope = {"source": source.domain, "events": events}
+    return json.dumps(envelope, cls=DjangoJSONEncoder, separators=(",", ":")).encode()

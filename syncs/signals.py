@@ -1,0 +1,84 @@
+"""The listener: record changes of synced source models in the outbox."""
+
+from django.db import transaction
+from django.db.models.signals import (
+    m2m_changed,
+    post_delete,
+    post_migrate,
+    post_save,
+    pre_migrate,
+)
+
+from syncs.models import EventType, Sync
+from syncs.outbox import outbox_record, outbox_record_many
+from syncs.registry import (
+    registry_invalidate,
+    registry_pause,
+    registry_resume,
+    routes_for,
+)
+
+
+def record_saved(sender, instance, created, raw=False, **kwargs) -> None:
+    """Record a create or update of a synced record."""
+    if raw or not (routes := routes_for(sender._meta.label_lower)):
+        return
+    event_type = EventType.CREATED if created else EventType.UPDATED
+    outbox_record(record=instance, event_type=event_type, routes=routes)
+
+
+def record_deleted(sender, instance, **kwargs) -> None:
+    """Record the deletion of a synced record (its key is still in memory)."""
+    if routes := routes_for(sender._meta.label_lower):
+        outbox_record(record=instance, event_type=EventType.DELETED, routes=routes)
+
+
+def relations_changed(sender, instance, action, reverse, model, pk_set, **kwargs):
+    """Record a many-to-many edit as an update of the synced side's records."""
+    if action not in ("post_add", "post_remove", "post_clear", "pre_clear"):
+        return
+    if not reverse:
+        if action != "pre_clear" and (routes := routes_for(instance._meta.label_lower)):
+            outbox_record(record=instance, event_type=EventType.UPDATED, routes=routes)
+        return
+    if not (routes := routes_for(model._meta.label_lower)):
+        return
+    if action == "pre_clear":
+        # The cleared records are gone after the clear: note them before it.
+        instance._mooxsync_cleared = _reverse_pks(sender, instance, model)
+        return
+    if action == "post_clear":
+        pk_set = getattr(instance, "_mooxsync_cleared", ())
+    outbox_record_many(
+        model=model, pks=pk_set or (), event_type=EventType.UPDATED, routes=routes
+    )
+
+
+def _reverse_pks(through, instance, model) -> list:
+    for field in through._meta.fields:
+        if field.related_model is model:
+            target_field = field.name
+        elif field.related_model is type(instance):
+            source_field = field.name
+    return list(
+        through.objects.filter(**{source_field: instance.pk}).values_list(
+            f"{target_field}_id", flat=True
+        )
+    )
+
+
+def sync_changed(sender, **kwargs) -> None:
+    """Reload the listener's syncs once a sync is saved or deleted here."""
+    registry_invalidate()
+    transaction.on_commit(registry_invalidate)
+
+
+def listener_connect() -> None:
+    """Connect the listener's receivers (called from SyncsConfig.ready)."""
+    post_save.connect(record_saved, dispatch_uid="mooxsync.record_saved")
+    post_delete.connect(record_deleted, dispatch_uid="mooxsync.record_deleted")
+    m2m_changed.connect(relations_changed, dispatch_uid="mooxsync.relations_changed")
+    pre_migrate.connect(registry_pause, dispatch_uid="mooxsync.registry_pause")
+    post_migrate.connect(registry_resume, dispatch_uid="mooxsync.registry_resume")
+    post_save.connect(sync_changed, sender=Sync, dispatch_uid="mooxsync.sync_saved")
+    post_delete.connect(sync_changed, sender=Sync, dispatch_uid="mooxsync.sync_deleted")

@@ -1,0 +1,69 @@
+"""Coalesced work requests and single-worker leases over a WorkQueue row.
+
+The protocol, which loses no request:
+- after a commit, ``work_request`` sets ``requested`` unless it is set, and
+  publishes a message only when it set it;
+- a worker takes the lease, clears ``requested``, then drains; a commit seen
+  after the clear sets the flag again and publishes again;
+- after releasing the lease the worker drains again if the flag was set
+  meanwhile, since that message may have found the lease taken.
+"""
+
+from collections.abc import Callable
+from datetime import timedelta
+
+from django.db.models import Q
+from django.utils import timezone
+
+from syncs.models import WorkQueue
+
+LEASE_SECONDS = 120
+
+
+def work_request(name: str, publish: Callable[[], None]) -> None:
+    """Ask for the queue to be drained; publish only if nobody asked yet."""
+    # A read first: during a burst the flag is already set and this is all.
+    requested = WorkQueue.objects.filter(name=name).values_list("requested", flat=True)
+    state = list(requested)
+    if state and state[0]:
+        return
+    if state:
+        flipped = WorkQueue.objects.filter(name=name, requested=False).update(
+            requested=True
+        )
+    else:
+        _, flipped = WorkQueue.objects.get_or_create(
+            name=name, defaults={"requested": True}
+        )
+    if flipped:
+        publish()
+
+
+def work_lease_take(name: str, seconds: int = LEASE_SECONDS) -> bool:
+    """Take (or renew) the queue's lease; False if another worker holds it."""
+    now = timezone.now()
+    WorkQueue.objects.get_or_create(name=name)
+    return bool(
+        WorkQueue.objects.filter(
+            Q(lease_until__isnull=True) | Q(lease_until__lt=now), name=name
+        ).update(lease_until=now + timedelta(seconds=seconds))
+    )
+
+
+def work_lease_renew(name: str, seconds: int = LEASE_SECONDS) -> None:
+    """Extend the lease this worker holds."""
+    WorkQueue.objects.filter(name=name).update(
+        lease_until=timezone.now() + timedelta(seconds=seconds)
+    )
+
+
+def work_run(name: str, drain: Callable[[], None]) -> None:
+    """Drain the queue under its lease until no request is left."""
+    while work_lease_take(name):
+        try:
+            WorkQueue.objects.filter(name=name).update(requested=False)
+            drain()
+        finally:
+            WorkQueue.objects.filter(name=name).update(lease_until=None)
+        if not WorkQueue.objects.filter(name=name, requested=True).exists():
+            return

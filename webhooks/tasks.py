@@ -1,0 +1,19 @@
+"""Celery tasks of the target side."""
+
+from celery import shared_task
+from django.conf import settings
+
+from syncs.workqueue import work_lease_renew, work_run
+from webhooks.apply import inbox_apply_batch
+from webhooks.inbox import INBOX_QUEUE
+
+
+@shared_task(acks_late=True, soft_time_limit=600, time_limit=660)
+def inbox_apply() -> None:
+    """Apply pending inbox events in order, batch by batch (SyncJob)."""
+
+    def drain() -> None:
+        while inbox_apply_batch(size=settings.SYNC_BATCH_SIZE):
+            work_lease_renew(INBOX_QUEUE)
+
+    work_run(INBOX_QUEUE, drain)
