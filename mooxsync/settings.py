@@ -124,6 +124,7 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Platforms, syncs and the models this platform offers.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["platforms.permissions.IsPlatformOrAdmin"],
 }
 
 # --- Celery -----------------------------------------------------------------

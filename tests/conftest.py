@@ -1,6 +1,7 @@
 """Fixtures shared by the whole suite."""
 
 import pytest
+from rest_framework.test import APIClient
 
 from tests.factories import AdminFactory, PlatformFactory
 
@@ -19,4 +20,26 @@ def admin_user(db):
 @pytest.fixture
 def admin_client(client, admin_user):
     client.force_login(admin_user)
+    return client
+
+
+@pytest.fixture
+def api():
+    """An API client without credentials."""
+    return APIClient()
+
+
+@pytest.fixture
+def admin_api(admin_user):
+    """An API client logged in as a staff user (admin session)."""
+    client = APIClient()
+    client.force_login(admin_user)
+    return client
+
+
+@pytest.fixture
+def platform_api(current_platform):
+    """An API client authenticated by this platform's Bearer token."""
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {current_platform.api_token}")
     return client

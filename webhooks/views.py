@@ -4,6 +4,7 @@ import json
 
 from django.conf import settings
 from django.http import Http404
+from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.parsers import BaseParser
 from rest_framework.permissions import AllowAny
@@ -31,6 +32,7 @@ class RawParser(BaseParser):
         return None
 
 
+@extend_schema(exclude=True)  # signed machine endpoint, described in the README
 class SyncWebhookView(APIView):
     """Verify, validate and store a batch of events; SyncJob applies them."""
 

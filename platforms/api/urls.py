@@ -1,3 +1,10 @@
-"""API routes (filled in by the API work)."""
+"""Routes of the platforms API: /api/platforms/."""
 
-urlpatterns: list = []
+from rest_framework.routers import SimpleRouter
+
+from platforms.api.views import PlatformViewSet
+
+router = SimpleRouter()
+router.register("platforms", PlatformViewSet, basename="platform")
+
+urlpatterns = router.urls

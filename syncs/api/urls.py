@@ -1,3 +1,19 @@
-"""API routes (filled in by the API work)."""
+"""Routes of the syncs API: /api/syncs/, /api/platforms/{id}/syncs/, /api/models/."""
 
-urlpatterns: list = []
+from django.urls import path
+from rest_framework.routers import SimpleRouter
+
+from syncs.api.views import PlatformSyncListView, SyncableModelListView, SyncViewSet
+
+router = SimpleRouter()
+router.register("syncs", SyncViewSet, basename="sync")
+
+urlpatterns = [
+    path(
+        "platforms/<int:platform_id>/syncs/",
+        PlatformSyncListView.as_view(),
+        name="platform-syncs",
+    ),
+    path("models/", SyncableModelListView.as_view(), name="syncable-models"),
+    *router.urls,
+]

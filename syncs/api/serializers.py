@@ -1,0 +1,98 @@
+"""Serializers of the syncs and models APIs."""
+
+import copy
+
+from rest_framework import serializers
+
+from mooxsync.api_errors import model_full_clean
+from platforms.api.serializers import PlatformRefSerializer
+from syncs.models import Sync
+
+
+class SyncSerializer(serializers.ModelSerializer):
+    """A sync, validated by the model's own rules (fields, clean, constraints)."""
+
+    source_platform_ref = PlatformRefSerializer(
+        source="source_platform", read_only=True
+    )
+    target_platform_ref = PlatformRefSerializer(
+        source="target_platform", read_only=True
+    )
+
+    class Meta:
+        model = Sync
+        fields = [
+            "id",
+            "uuid",
+            "status",
+            "title",
+            "source_platform",
+            "source_platform_ref",
+            "source_model",
+            "target_platform",
+            "target_platform_ref",
+            "target_model",
+            "use_platform_relations",
+            "if_exists",
+            "sync_ids",
+            "sync_all_fields",
+            "field_mappings",
+            "use_transformer_class",
+            "has_errors",
+            "error_message",
+            "interval",
+            "last_sync",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["uuid", "created_at", "updated_at"]
+
+    def validate(self, attrs: dict) -> dict:
+        """Check the sync as it would be saved, so the database never refuses it."""
+        sync = copy.copy(self.instance) if self.instance else Sync()
+        for name, value in attrs.items():
+            setattr(sync, name, value)
+        model_full_clean(sync)
+        return attrs
+
+
+class SyncFilterSerializer(serializers.Serializer):
+    """The query parameters that narrow the list of syncs."""
+
+    source_platform = serializers.IntegerField(
+        min_value=1, allow_null=True, default=None, help_text="Source platform id."
+    )
+    target_platform = serializers.IntegerField(
+        min_value=1, allow_null=True, default=None, help_text="Target platform id."
+    )
+    status = serializers.BooleanField(
+        allow_null=True, default=None, help_text="true: active only; false: inactive."
+    )
+
+
+class ModelFieldSerializer(serializers.Serializer):
+    """A field of a model offered for syncing."""
+
+    name = serializers.CharField()
+    type = serializers.CharField(help_text="Django's get_internal_type().")
+    unique = serializers.BooleanField()
+    null = serializers.BooleanField()
+    related_model = serializers.CharField(
+        allow_null=True, help_text="app_label.ModelName of a relation's model."
+    )
+
+
+class SyncableModelSerializer(serializers.Serializer):
+    """A model offered for syncing and how its records are matched."""
+
+    label = serializers.CharField(help_text="app_label.ModelName")
+    verbose_name = serializers.CharField()
+    fields = ModelFieldSerializer(many=True)
+    natural_key = serializers.BooleanField(
+        help_text="The model has natural_key() and get_by_natural_key()."
+    )
+    identifier = serializers.CharField(
+        allow_null=True,
+        help_text='"natural_key", a unique field name, or null when records '
+        "cannot be matched across platforms.",
+    )

@@ -1,0 +1,65 @@
+"""Views of the syncs, syncs-for-platform and models APIs."""
+
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import generics, viewsets
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from platforms.models import Platform
+from syncs.api.serializers import (
+    SyncableModelSerializer,
+    SyncFilterSerializer,
+    SyncSerializer,
+)
+from syncs.selectors import sync_list, syncable_models_describe
+
+
+@extend_schema_view(list=extend_schema(parameters=[SyncFilterSerializer]))
+class SyncViewSet(viewsets.ModelViewSet):
+    """List, read, create, change and delete syncs.
+
+    The list narrows by ``?source_platform=<id>``, ``?target_platform=<id>`` and
+    ``?status=true|false``. Platform tokens read; staff sessions do everything.
+    """
+
+    serializer_class = SyncSerializer
+
+    def get_queryset(self):
+        if self.action != "list":
+            return sync_list()
+        filters = SyncFilterSerializer(data=self.request.query_params.dict())
+        filters.is_valid(raise_exception=True)
+        data = filters.validated_data
+        return sync_list(
+            source_platform_id=data["source_platform"],
+            target_platform_id=data["target_platform"],
+            status=data["status"],
+        )
+
+
+class PlatformSyncListView(generics.ListAPIView):
+    """List the syncs whose source is the platform, paginated.
+
+    Each sync names its platforms by id and by uuid and domain, so a platform
+    whose ids differ can recreate it (what SyncApiJob reads).
+    """
+
+    serializer_class = SyncSerializer
+
+    def get_queryset(self):
+        platform = get_object_or_404(Platform, pk=self.kwargs["platform_id"])
+        return sync_list(source_platform_id=platform.pk)
+
+
+class SyncableModelListView(APIView):
+    """List the models this platform offers for syncing, by label, unpaginated.
+
+    The list is short (one entry per installed model) and the Sync form needs
+    all of it at once.
+    """
+
+    @extend_schema(responses=SyncableModelSerializer(many=True))
+    def get(self, request):
+        models = syncable_models_describe()
+        return Response(SyncableModelSerializer(models, many=True).data)
