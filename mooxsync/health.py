@@ -19,7 +19,7 @@ def _database_ok() -> tuple[bool, str]:
 def _broker_ok() -> tuple[bool, str]:
     try:
         with celery_app.connection_for_write() as conn:
-            conn.ensure_connection(max_retries=1, timeout=2)
+            conn.ensure_connection(max_retries=1, interval_start=0, timeout=2)
         return True, "ok"
     except Exception as exc:  # kombu raises transport-specific errors
         return False, exc.__class__.__name__

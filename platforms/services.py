@@ -1,5 +1,7 @@
 """Writes on platforms and on the platforms a record belongs to."""
 
+import socket
+
 from django.contrib.contenttypes.models import ContentType
 from django.db import models, transaction
 
@@ -64,3 +66,40 @@ def platform_relations_set(*, record: models.Model, platforms) -> None:
     platforms = list(platforms)
     _relations_of(record).exclude(platform__in=platforms).delete()
     platform_relations_add(record=record, platforms=platforms)
+
+
+def platform_ip_resolve(*, platform: Platform) -> str | None:
+    """Store the IP address the platform's host resolves to (unsaved) and return it.
+
+    Prefer IPv4, then IPv6; return None when the host has neither kind of address.
+    Raise OSError (socket.gaierror) when the host does not resolve at all.
+    """
+    infos = socket.getaddrinfo(platform.host, None, proto=socket.IPPROTO_TCP)
+    for family in (socket.AF_INET, socket.AF_INET6):
+        for info_family, _type, _proto, _name, sockaddr in infos:
+            if info_family == family:
+                # A link-local IPv6 address carries "%scope", which is no IP field.
+                platform.ip_address = sockaddr[0].split("%", 1)[0]
+                return platform.ip_address
+    return None
+
+
+@transaction.atomic
+def platform_install(
+    *, domain: str, name: str, scheme: str, master: bool
+) -> tuple[Platform, bool]:
+    """Create this platform's row with new credentials, or return the existing one.
+
+    Return the platform and whether it was created; an existing row is left
+    untouched. Raise ValidationError for an invalid row (a malformed domain, a
+    name in use, a second master).
+    """
+    domain = domain.lower()
+    existing = Platform.objects.filter(domain=domain).first()
+    if existing is not None:
+        return existing, False
+    platform = Platform(domain=domain, name=name, scheme=scheme, master=master)
+    platform_credentials_fill(platform=platform)
+    platform.full_clean()
+    platform.save()
+    return platform, True

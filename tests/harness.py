@@ -1,0 +1,259 @@
+"""Start real platform processes (gunicorn web + Celery worker each) for e2e tests.
+
+Every end-to-end test goes through this module. Platforms are laid out as
+``make run`` lays them out (demo.cluster); each gets its own database and
+broker: SQLite and the filesystem transport by default, or, when the test
+process runs with a PostgreSQL DATABASE_URL or a Redis CELERY_BROKER_URL, its
+own PostgreSQL database and its own Redis database number.
+"""
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import time
+from collections.abc import Callable
+from contextlib import closing
+from pathlib import Path
+
+import requests
+
+from demo.cluster import (
+    BIN,
+    ROOT,
+    PlatformSpec,
+    env_file_write,
+    fixture_write,
+    platform_prepare,
+    seed_fixture,
+)
+
+E2E_ENV = {
+    # Retry fast so "target down, then back" converges within a test.
+    "SYNC_RETRY_BASE_SECONDS": "0.2",
+    "SYNC_RETRY_MAX_SECONDS": "2",
+    "SYNC_REGISTRY_TTL": "0.5",
+    "DEBUG": "false",
+}
+
+
+def free_port() -> int:
+    """Return a TCP port nobody listens on right now."""
+    with closing(socket.socket()) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_until(check: Callable[[], object], timeout: float = 30, every: float = 0.2):
+    """Call ``check`` until it returns something truthy; fail after ``timeout``."""
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        last = check()
+        if last:
+            return last
+        time.sleep(every)
+    raise AssertionError(f"Timed out after {timeout}s; last value: {last!r}")
+
+
+def _postgres_database(base_url: str, name: str) -> str:
+    """Create a fresh PostgreSQL database beside ``base_url``'s; return its URL."""
+    import psycopg
+
+    with psycopg.connect(
+        base_url.replace("postgres://", "postgresql://"), autocommit=True
+    ) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return base_url.rsplit("/", 1)[0] + "/" + name
+
+
+def _redis_database(base_url: str, number: int) -> str:
+    """Empty Redis database ``number`` beside ``base_url``'s; return its URL."""
+    import redis
+
+    url = base_url.rsplit("/", 1)[0] + f"/{number}"
+    redis.Redis.from_url(url).flushdb()
+    return url
+
+
+class PlatformProcess:
+    """One platform: its env, its web process and its worker."""
+
+    def __init__(self, spec: PlatformSpec, env: dict[str, str]) -> None:
+        self.spec = spec
+        self.env = env
+        self.web: subprocess.Popen | None = None
+        self.worker: subprocess.Popen | None = None
+        self.logs = spec.folder / "logs"
+        self.logs.mkdir(parents=True, exist_ok=True)
+
+    @property
+    def url(self) -> str:
+        return self.spec.url
+
+    def _spawn(self, name: str, args: list[str]) -> subprocess.Popen:
+        log = open(self.logs / f"{name}.log", "ab")  # noqa: SIM115  (closed with the process)
+        return subprocess.Popen(
+            args,
+            cwd=ROOT,
+            env=_process_env(self.env),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+    def web_start(self) -> None:
+        self.web = self._spawn(
+            "web",
+            [
+                str(BIN / "gunicorn"),
+                "mooxsync.wsgi",
+                "--bind",
+                self.spec.domain,
+                "--workers",
+                "2",
+                "--threads",
+                "4",
+                "--timeout",
+                "60",
+            ],
+        )
+        wait_until(self._healthy, timeout=60)
+
+    def worker_start(self) -> None:
+        self.worker = self._spawn(
+            "worker",
+            [
+                str(BIN / "celery"),
+                "-A",
+                "mooxsync",
+                "worker",
+                "-B",
+                "--loglevel",
+                "INFO",
+                "--concurrency",
+                "2",
+                "--hostname",
+                f"{self.spec.key}@%h",
+                "--schedule",
+                str(self.spec.folder / "celerybeat-schedule"),
+            ],
+        )
+
+    def _healthy(self) -> bool:
+        try:
+            return requests.get(self.url + "/health/", timeout=2).status_code == 200
+        except requests.RequestException:
+            return False
+
+    def web_stop(self) -> None:
+        _stop(self.web)
+        self.web = None
+
+    def worker_stop(self) -> None:
+        _stop(self.worker)
+        self.worker = None
+
+    def stop(self) -> None:
+        self.web_stop()
+        self.worker_stop()
+
+    def python(self, code: str) -> object:
+        """Run Python in this platform's Django; return what it prints as JSON."""
+        result = subprocess.run(
+            [
+                str(BIN / "python"),
+                str(ROOT / "manage.py"),
+                "shell",
+                "--no-imports",
+                "-c",
+                code,
+            ],
+            cwd=ROOT,
+            env=_process_env(self.env),
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        if result.returncode:
+            raise AssertionError(f"{self.spec.key}: {result.stderr[-3000:]}")
+        lines = result.stdout.strip().splitlines()
+        return json.loads(lines[-1]) if lines else None
+
+    def log_text(self) -> str:
+        return "".join(p.read_text(errors="replace") for p in self.logs.glob("*.log"))
+
+
+def _stop(process: subprocess.Popen | None) -> None:
+    if process is None or process.poll() is not None:
+        return
+    os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+
+
+def _process_env(values: dict[str, str]) -> dict[str, str]:
+    keep = ("PATH", "HOME", "LANG", "TMPDIR")
+    return {k: v for k, v in os.environ.items() if k in keep} | values
+
+
+class Cluster:
+    """Several platforms seeded with each other's rows and the given syncs."""
+
+    def __init__(
+        self, folder: Path, keys: list[str], syncs: list[dict], extra_env=None
+    ):
+        database_url = os.environ.get("DATABASE_URL", "")
+        broker_url = os.environ.get("CELERY_BROKER_URL", "")
+        self.specs = []
+        for index, key in enumerate(keys):
+            self.specs.append(
+                PlatformSpec(
+                    key=key,
+                    name=f"Platform {key.upper()}",
+                    port=free_port(),
+                    folder=folder / key,
+                    master=index == 0,
+                    database_url=_postgres_database(database_url, f"mooxsync_e2e_{key}")
+                    if database_url.startswith("postgres")
+                    else None,
+                    broker_url=_redis_database(broker_url, 10 + index)
+                    if broker_url.startswith("redis")
+                    else None,
+                    extra_env=E2E_ENV | (extra_env or {}),
+                )
+            )
+        self.fixture = seed_fixture(self.specs, syncs)
+        fixture_path = folder / "seed.json"
+        folder.mkdir(parents=True, exist_ok=True)
+        fixture_write(fixture_path, self.fixture)
+        self.platforms: dict[str, PlatformProcess] = {}
+        for spec in self.specs:
+            spec.folder.mkdir(parents=True, exist_ok=True)
+            env = spec.env()
+            env_file_write(folder / f"{spec.key}.env", env)
+            platform_prepare(env, fixture_path)
+            self.platforms[spec.key] = PlatformProcess(spec, env)
+
+    def __getitem__(self, key: str) -> PlatformProcess:
+        return self.platforms[key]
+
+    def secret_of(self, key: str) -> str:
+        """Return the signing secret seeded for platform ``key``."""
+        index = [s.key for s in self.specs].index(key)
+        return self.fixture[index]["fields"]["signing_secret"]
+
+    def start(self) -> "Cluster":
+        for platform in self.platforms.values():
+            platform.worker_start()
+            platform.web_start()
+        return self
+
+    def stop(self) -> None:
+        for platform in self.platforms.values():
+            platform.stop()
