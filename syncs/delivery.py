@@ -41,8 +41,11 @@ def _retry_after(response: requests.Response) -> float | None:
         return None
     if value.isdigit():
         return float(value)
-    parsed = email.utils.parsedate_to_datetime(value)
-    return max(0.0, parsed.timestamp() - time.time()) if parsed else None
+    try:
+        parsed = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None  # a malformed header falls back to our own backoff
+    return max(0.0, parsed.timestamp() - time.time())
 
 
 def envelope_send(*, source: Platform, target: Platform, body: bytes) -> SendResult:
@@ -112,11 +115,21 @@ def _send_rows(source, target, rows) -> SendResult:
     elif not result.retryable and len(rows) > 1:
         # One bad event must not fail its neighbours: send each on its own.
         for row in rows:
-            _send_rows(source, target, [row])
+            single = _send_rows(source, target, [row])
+            if not single.ok and single.retryable:
+                return single  # keep the order: the rest wait behind this row
         return SendResult(ok=True)
     else:
         _mark_failed(rows, result)
     return result
+
+
+def _orphans_fail(rows: list[OutboxEvent]) -> list[OutboxEvent]:
+    """Fail the rows whose sync is gone; return the others, in order."""
+    # The listener may record a change for a sync deleted a moment ago elsewhere.
+    if orphans := [row for row in rows if row.sync is None]:
+        _mark_failed(orphans, SendResult(ok=False, error="Its sync no longer exists."))
+    return [row for row in rows if row.sync is not None]
 
 
 def _due_head(rows: list[OutboxEvent]) -> list[OutboxEvent]:
@@ -151,8 +164,13 @@ def outbox_drain(*, platform_id: int, queue: str) -> float | None:
         due = _due_head(rows)
         if not due:
             return (rows[0].next_attempt_at - timezone.now()).total_seconds()
+        if not (due := _orphans_fail(due)):
+            continue
         result = _send_rows(source, target, due)
         if not result.ok and result.retryable:
-            return (due[0].next_attempt_at - timezone.now()).total_seconds()
+            # The head is the row that failed, or the next one if it is dead.
+            if (head := pending.first()) is None:
+                return None
+            return (head.next_attempt_at - timezone.now()).total_seconds()
         work_lease_renew(queue)
     return None

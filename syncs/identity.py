@@ -11,7 +11,7 @@ import json
 from django.apps import apps
 from django.conf import settings
 from django.core import serializers
-from django.core.exceptions import FieldDoesNotExist
+from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 
@@ -61,8 +61,12 @@ def model_identifier_require(label: str) -> str:
 def record_key(record: models.Model, identifier: str):
     """Return the cross-platform key of a record (a list for natural keys)."""
     if identifier == NATURAL_KEY:
-        return list(record.natural_key())
-    return getattr(record, identifier)
+        key = list(record.natural_key())
+    else:
+        key = getattr(record, identifier)
+    # Keys are stored in JSON fields and travel in JSON: a UUID, date or Decimal
+    # must already be the value the other side reads back.
+    return json.loads(json.dumps(key, cls=DjangoJSONEncoder))
 
 
 def record_key_digest(key) -> str:
@@ -80,8 +84,8 @@ def record_find(model: type[models.Model], identifier: str, key):
                 return None
             return manager.get_by_natural_key(*key)
         return manager.get(**{identifier: key})
-    except (model.DoesNotExist, TypeError, ValueError):
-        return None
+    except (model.DoesNotExist, TypeError, ValueError, ValidationError):
+        return None  # a key of the wrong shape (e.g. not a UUID) matches nothing
 
 
 def records_serialize(records: list[models.Model]) -> list[dict]:

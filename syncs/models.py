@@ -180,12 +180,22 @@ class OutboxEvent(models.Model):
         FAILED = "failed", _("failed (refused by the target)")
         DEAD = "dead", _("dead (out of attempts)")
 
+    # No database constraints: a process whose list of syncs is a moment old
+    # may still record a change for a sync just deleted elsewhere, and that
+    # must not fail the save. Delivery fails such rows instead.
     sync = models.ForeignKey(
-        Sync, on_delete=models.CASCADE, related_name="outbox_events"
+        Sync,
+        on_delete=models.CASCADE,
+        related_name="outbox_events",
+        null=True,
+        db_constraint=False,
     )
     # Copied from the sync so the queue of one target is a single index range.
     target_platform = models.ForeignKey(
-        "platforms.Platform", on_delete=models.CASCADE, related_name="+"
+        "platforms.Platform",
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_constraint=False,
     )
     event_type = models.CharField(max_length=10, choices=EventType.choices)
     object_pk = models.CharField(max_length=255)
@@ -210,7 +220,9 @@ class OutboxEvent(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.event_type} {self.sync.source_model} {self.object_key}"
+        return (
+            f"{self.event_type} {self.object_key} -> platform {self.target_platform_id}"
+        )
 
 
 class WorkQueue(models.Model):

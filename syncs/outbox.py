@@ -1,7 +1,7 @@
 """Write side of the outbox: record a change in the same transaction as it."""
 
 from datetime import timedelta
-from functools import partial
+from functools import partial, update_wrapper
 
 from django.db import models, transaction
 from django.utils import timezone
@@ -50,7 +50,11 @@ def outbox_record(
         return
     OutboxEvent.objects.bulk_create(rows)
     targets = {row.target_platform_id for row in rows}
-    transaction.on_commit(partial(_delivery_request, targets))
+    # Robust: the change is committed, so a broker that is down must not turn
+    # the save into an error; the next commit asks again. (Django names the
+    # callback when it logs the failure: give the partial a name.)
+    request = update_wrapper(partial(_delivery_request, targets), _delivery_request)
+    transaction.on_commit(request, robust=True)
 
 
 def _transformer_delay(record: models.Model, route: SyncRoute):

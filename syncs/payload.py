@@ -71,12 +71,12 @@ def _sync_events(sync: Sync, rows: list[OutboxEvent], target: Platform) -> list[
     with_relations = sync.use_platform_relations or (
         model._meta.label in settings.SYNC_MODELS_WITH_PLATFORM_RELATIONS
     )
-    relations = _related_platforms(model, live) if with_relations and live else {}
+    relations = _related_platforms(model, live) if with_relations and live else None
     return [_event(sync, row, data.get(row.pk), relations, target) for row in rows]
 
 
 def _event(sync, row, data, relations, target) -> dict:
-    platforms = relations.get(row.object_pk)
+    platforms = (relations or {}).get(row.object_pk)
     gone = data is None
     unrelated = sync.use_platform_relations and target.domain not in (platforms or [])
     event = {
@@ -89,7 +89,8 @@ def _event(sync, row, data, relations, target) -> dict:
         "data": data or {},
         "should_delete": gone or unrelated,
     }
-    if relations:
+    # An empty list is news too: the record no longer belongs to any platform.
+    if relations is not None:
         event["platforms"] = platforms or []
     return event
 

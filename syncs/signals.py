@@ -55,15 +55,16 @@ def relations_changed(sender, instance, action, reverse, model, pk_set, **kwargs
 
 
 def _reverse_pks(through, instance, model) -> list:
-    for field in through._meta.fields:
-        if field.related_model is model:
-            target_field = field.name
-        elif field.related_model is type(instance):
-            source_field = field.name
+    """Return the pks of the ``model`` records tied to ``instance`` by ``through``."""
+    # Ask the field which column is which: on a many-to-many to "self" both
+    # foreign keys of the through table point at the same model.
+    field = next(
+        f for f in model._meta.many_to_many if f.remote_field.through is through
+    )
     return list(
-        through.objects.filter(**{source_field: instance.pk}).values_list(
-            f"{target_field}_id", flat=True
-        )
+        through.objects.filter(
+            **{field.m2m_reverse_field_name(): instance.pk}
+        ).values_list(field.m2m_field_name(), flat=True)
     )
 
 

@@ -35,8 +35,15 @@ def work_request(name: str, publish: Callable[[], None]) -> None:
         _, flipped = WorkQueue.objects.get_or_create(
             name=name, defaults={"requested": True}
         )
-    if flipped:
+    if not flipped:
+        return
+    try:
         publish()
+    except Exception:
+        # A flag left set with no message behind it would silence every later
+        # request: clear it so the next commit publishes again.
+        WorkQueue.objects.filter(name=name).update(requested=False)
+        raise
 
 
 def work_lease_take(name: str, seconds: int = LEASE_SECONDS) -> bool:

@@ -6,6 +6,19 @@ from rest_framework.test import APIClient
 from tests.factories import AdminFactory, PlatformFactory
 
 
+@pytest.fixture(autouse=True)
+def _fresh_sync_caches():
+    """Forget cached syncs and bindings: rolled-back tests leave no signal."""
+    from syncs.bindings import bindings_reset
+    from syncs.registry import registry_invalidate
+
+    registry_invalidate()
+    bindings_reset()
+    yield
+    registry_invalidate()
+    bindings_reset()
+
+
 @pytest.fixture
 def current_platform(settings):
     """The Platform row this process runs as (SYNC_PLATFORM_DOMAIN)."""
