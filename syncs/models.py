@@ -189,6 +189,7 @@ class OutboxEvent(models.Model):
         related_name="outbox_events",
         null=True,
         db_constraint=False,
+        db_index=False,  # every save of a synced model writes here: one index
     )
     # Copied from the sync so the queue of one target is a single index range.
     target_platform = models.ForeignKey(
@@ -196,6 +197,7 @@ class OutboxEvent(models.Model):
         on_delete=models.CASCADE,
         related_name="+",
         db_constraint=False,
+        db_index=False,  # the queue index below starts with it
     )
     event_type = models.CharField(max_length=10, choices=EventType.choices)
     object_pk = models.CharField(max_length=255)

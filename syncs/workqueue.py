@@ -1,8 +1,10 @@
 """Coalesced work requests and single-worker leases over a WorkQueue row.
 
 The protocol, which loses no request:
-- after a commit, ``work_request`` sets ``requested`` unless it is set, and
-  publishes a message only when it set it;
+- a writer whose rows are visible to the next drain (its transaction holds
+  the flag row shared, see ``work_flags_sql``) needs nothing more when the
+  flag is set; otherwise, after its commit, ``work_request`` sets
+  ``requested`` unless it is set, and publishes a message only when it set it;
 - a worker takes the lease, clears ``requested``, then drains; a commit seen
   after the clear sets the flag again and publishes again;
 - after releasing the lease the worker drains again if the flag was set
@@ -18,6 +20,21 @@ from django.utils import timezone
 from syncs.models import WorkQueue
 
 LEASE_SECONDS = 120
+
+
+def work_flags_sql(connection, count: int, columns: str = "name, requested") -> str:
+    """Return SQL reading the flags of ``count`` queues, as rows of ``columns``.
+
+    A writer reads the flags in the transaction (or statement) that writes its
+    rows. On PostgreSQL the flag rows are locked shared; on SQLite the writer
+    holds the single write lock already. Either way a worker cannot clear a
+    flag until the writer has committed, so the drain that follows the clear
+    sees the writer's rows, and a set flag means nothing more is needed.
+    """
+    table = connection.ops.quote_name(WorkQueue._meta.db_table)
+    marks = ", ".join(["%s"] * count)
+    lock = " FOR SHARE" if connection.vendor == "postgresql" else ""
+    return f"SELECT {columns} FROM {table} WHERE name IN ({marks}){lock}"
 
 
 def work_request(name: str, publish: Callable[[], None]) -> None:

@@ -2,21 +2,25 @@
 
 import logging
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.apps import apps
 from django.conf import settings
 from django.core import serializers
-from django.db import transaction
+from django.db import InterfaceError, OperationalError, transaction
 from django.utils import timezone
 
 from platforms.models import Platform
 from platforms.services import platform_relations_set
 from syncs.bindings import handler_for
 from syncs.identity import model_identifier_require, record_find, record_key_digest
-from syncs.models import Sync
+from syncs.models import EventType, Sync
 from syncs.registry import applying_from
 from webhooks.models import AppliedVersion, InboxEvent
 
 logger = logging.getLogger(__name__)
+# Failures of the worker or the database, not of an event: an event failed for
+# one of them would never be applied.
+WORKER_TROUBLE = (SoftTimeLimitExceeded, OperationalError, InterfaceError)
 
 
 class EventRefused(Exception):
@@ -64,7 +68,7 @@ def _event_apply(event: InboxEvent, sync: Sync) -> str:
     identifier = model_identifier_require(sync.target_model)
     handler = handler_for(sync.target_model)
     existing = record_find(model, identifier, event.object_key)
-    if event.should_delete:
+    if event.should_delete or event.event_type == EventType.DELETED:
         if handler:
             handler.delete(sync=sync, key=event.object_key)
         elif existing:
@@ -102,6 +106,8 @@ def _event_run(event: InboxEvent, versions: dict, outcomes: dict) -> None:
     try:
         with transaction.atomic(), applying_from(event.source_platform_id):
             event.status = _event_apply(event, event.sync)
+    except WORKER_TROUBLE:
+        raise  # not the event's fault: roll the batch back and retry it whole
     except Exception as exc:  # one bad event must not stop its batch
         event.status, event.error = (
             InboxEvent.Status.FAILED,
@@ -132,8 +138,6 @@ def _version_save(applied, slot, version: int) -> AppliedVersion:
 def _syncs_report(outcomes: dict[int, list[str]]) -> None:
     now = timezone.now()
     for sync_id, errors in outcomes.items():
-        if sync_id is None:
-            continue
         Sync.objects.filter(pk=sync_id).update(
             last_sync=now, has_errors=bool(errors), error_message="\n".join(errors[-5:])
         )
@@ -145,8 +149,10 @@ def inbox_apply_batch(*, size: int) -> int:
         events = list(
             InboxEvent.objects.filter(status=InboxEvent.Status.PENDING)
             .select_related("sync")
-            .order_by("version", "pk")[:size]
+            .order_by("pk")[:size]
         )
+        # Arrival order across senders; each sender's own order within a batch.
+        events.sort(key=lambda e: (e.source_platform_id, e.version))
         if not events:
             return 0
         versions = _versions_of(events)

@@ -1,5 +1,7 @@
 """The webhook envelope: its shape (a serializer) and what it may touch."""
 
+import json
+
 from django.apps import apps
 from django.core.exceptions import FieldDoesNotExist
 from rest_framework import serializers
@@ -7,6 +9,43 @@ from rest_framework import serializers
 from syncs.models import MODEL_LABEL_RE, EventType, Sync
 
 MAX_EVENTS = 5000
+# Deep enough for any record's data; shallow enough to stay far from recursion
+# limits wherever the data is encoded again.
+MAX_DEPTH = 32
+
+
+def _not_json(constant: str):
+    raise ValueError(f"{constant} is not a JSON value")
+
+
+def envelope_parse(body: bytes):
+    """Return the parsed body; raise ValueError for what no database could store."""
+    try:
+        payload = json.loads(body, parse_constant=_not_json)
+    except RecursionError:
+        raise ValueError(f"nested deeper than {MAX_DEPTH} levels") from None
+    stack = [(payload, 0)]
+    while stack:
+        value, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise ValueError(f"nested deeper than {MAX_DEPTH} levels")
+        if isinstance(value, dict):
+            stack += [(item, depth + 1) for pair in value.items() for item in pair]
+        elif isinstance(value, list):
+            stack += [(item, depth + 1) for item in value]
+        elif isinstance(value, str):
+            _text_check(value)
+    return payload
+
+
+def _text_check(text: str) -> None:
+    # PostgreSQL stores neither; SQLite's driver cannot encode surrogates.
+    if "\x00" in text:
+        raise ValueError("text holds a NUL character")
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        raise ValueError("text holds an unpaired surrogate") from None
 
 
 class EnvelopeRefused(Exception):
@@ -34,6 +73,15 @@ class KeyField(serializers.JSONField):
         return data
 
 
+class StrictBooleanField(serializers.BooleanField):
+    """A JSON true or false, not "yes", "0" or 1."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, bool):
+            self.fail("invalid", input=data)
+        return data
+
+
 class EventSerializer(serializers.Serializer):
     id = serializers.RegexField(r"^[A-Za-z0-9_.:-]{1,64}$")
     version = serializers.IntegerField(min_value=1, max_value=2**63 - 1)
@@ -42,7 +90,7 @@ class EventSerializer(serializers.Serializer):
     source_model = serializers.RegexField(MODEL_LABEL_RE.pattern, max_length=255)
     key = KeyField()
     data = serializers.DictField(allow_empty=True)
-    should_delete = serializers.BooleanField()
+    should_delete = StrictBooleanField()
     platforms = serializers.ListField(
         child=serializers.CharField(max_length=255), required=False, allow_null=True
     )
@@ -81,9 +129,11 @@ def envelope_sync_for(event: dict, *, source, target, syncs: dict) -> Sync:
 def fields_mapped(sync: Sync, data: dict) -> dict:
     """Rename the fields of ``data`` by the sync's field mappings."""
     mappings = sync.field_mappings or {}
+    kept = {}
     if sync.sync_all_fields:
-        return {mappings.get(name, name): value for name, value in data.items()}
-    return {mappings[name]: value for name, value in data.items() if name in mappings}
+        kept = {name: value for name, value in data.items() if name not in mappings}
+    # A mapped field wins over a sent field of the same name, whatever the order.
+    return kept | {mappings[name]: v for name, v in data.items() if name in mappings}
 
 
 def fields_check(sync: Sync, data: dict) -> None:

@@ -8,7 +8,19 @@ from webhooks.apply import inbox_apply_batch
 from webhooks.inbox import INBOX_QUEUE
 
 
-@shared_task(acks_late=True, soft_time_limit=600, time_limit=660)
+# Retried on any error: the worker cleared the queue's request flag before it
+# failed, so without a retry the pending events would wait for the next
+# delivery. Bounded, so an outage cannot grow an ever longer list of retries.
+@shared_task(
+    acks_late=True,
+    soft_time_limit=600,
+    time_limit=660,
+    autoretry_for=(Exception,),
+    retry_backoff=True,
+    retry_backoff_max=600,
+    retry_jitter=True,
+    max_retries=8,
+)
 def inbox_apply() -> None:
     """Apply pending inbox events in order, batch by batch (SyncJob)."""
 

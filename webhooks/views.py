@@ -1,21 +1,21 @@
 """SyncWebhook: the signed endpoint that receives changes from other platforms."""
 
-import json
-
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.http import Http404
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.parsers import BaseParser
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
-from platforms.models import Platform
+from platforms.models import Platform, domain_validator
 from platforms.selectors import platform_current
 from platforms.signing import SignatureError, signature_verify
 from syncs.delivery import PLATFORM_HEADER
-from webhooks.envelope import EnvelopeRefused, EnvelopeSerializer
+from webhooks.envelope import EnvelopeRefused, EnvelopeSerializer, envelope_parse
 from webhooks.inbox import inbox_events_build, inbox_store
 
 
@@ -45,14 +45,13 @@ class SyncWebhookView(APIView):
             raise Http404
         declared = request.META.get("CONTENT_LENGTH") or "0"
         limit = settings.SYNC_WEBHOOK_MAX_BODY_BYTES
-        if not declared.isdigit() or int(declared) > limit:
+        # isdigit() alone also passes "²", which int() refuses.
+        if not (declared.isascii() and declared.isdigit()) or int(declared) > limit:
             return _error("too_large", f"The body exceeds {limit} bytes.", 413)
         body = request._request.read(limit + 1)
         if len(body) > limit:
             return _error("too_large", f"The body exceeds {limit} bytes.", 413)
-        source = Platform.objects.filter(
-            domain=request.headers.get(PLATFORM_HEADER, "").lower()
-        ).first()
+        source = _platform_claimed(request.headers.get(PLATFORM_HEADER, ""))
         if source is None or not source.signing_secret:
             return _error("unknown_platform", f"Unknown {PLATFORM_HEADER}.", 401)
         try:
@@ -71,9 +70,9 @@ class SyncWebhookView(APIView):
     def accept(self, source: Platform, body: bytes) -> Response:
         """Validate a verified body and store its events."""
         try:
-            payload = json.loads(body)
-        except (ValueError, UnicodeDecodeError):
-            return _error("invalid_json", "The body is not valid JSON.", 400)
+            payload = envelope_parse(body)
+        except ValueError as exc:
+            return _error("invalid_json", f"The body is not storable JSON: {exc}", 400)
         envelope = EnvelopeSerializer(data=payload)
         if not envelope.is_valid():
             return Response(
@@ -98,14 +97,28 @@ class SyncWebhookView(APIView):
         )
 
 
+def _platform_claimed(domain: str) -> Platform | None:
+    """Return the platform a request names, if the name could be a domain at all."""
+    try:
+        domain_validator(domain)  # a NUL byte would crash PostgreSQL's lookup
+    except ValidationError:
+        return None
+    return Platform.objects.filter(domain=domain.lower()).first()
+
+
 def _describe(errors, prefix: str = "") -> str:
     """Name the first thing wrong in a nested serializer error."""
     if isinstance(errors, dict):
+        # DRF keys list items by index ("events[1]") and has non-field errors.
         for name, inner in errors.items():
+            if isinstance(name, int):
+                return _describe(inner, f"{prefix}[{name}]")
+            if name == api_settings.NON_FIELD_ERRORS_KEY:
+                return _describe(inner, prefix)
             return _describe(inner, f"{prefix}.{name}" if prefix else str(name))
     if isinstance(errors, list):
         for index, inner in enumerate(errors):
             if inner:
                 nested = isinstance(inner, dict | list)
                 return _describe(inner, f"{prefix}[{index}]" if nested else prefix)
-    return f"{prefix}: {errors}"
+    return f"{prefix}: {errors}" if prefix else str(errors)

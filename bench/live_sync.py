@@ -1,0 +1,128 @@
+"""Benchmarks 2 and 3: throughput and latency between two real platforms.
+
+Starts platforms A and B as the e2e harness does (gunicorn + Celery worker
+each, a sync A:auth.User -> B:auth.User) and measures:
+
+- throughput: N changes committed on A until all are applied on B, in
+  records/s, against a baseline cluster in the same run that sends one webhook
+  per record and applies one record per transaction (Moox's way);
+- latency: from commit on A to commit on B, over single changes, p50 and p99.
+
+    .venv/bin/python bench/live_sync.py [-n 10000] [--baseline-n 2000]
+        [--latency-n 200] [--redis redis://127.0.0.1:6379/0]
+"""
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.agent import peer_counter  # noqa: E402
+from tests.harness import Cluster, _process_env  # noqa: E402
+
+SYNCS = [
+    {
+        "source": "a",
+        "source_model": "auth.User",
+        "target": "b",
+        "target_model": "auth.User",
+    }
+]
+
+
+def agent(platform, *args: str) -> dict:
+    """Run bench/agent.py inside a platform's env; return its JSON."""
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "agent.py"), *args],
+        env=_process_env(platform.env),
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    if result.returncode:
+        raise SystemExit(result.stderr[-3000:])
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def throughput(cluster: Cluster, count: int, prefix: str) -> float:
+    """Commit ``count`` creates on A; return records/s until B has them all."""
+    on_b = peer_counter(cluster["b"].env["DATABASE_URL"])
+    started = time.time()
+    produced = agent(cluster["a"], "create", prefix, str(count))
+    while on_b(prefix) < count:
+        if time.time() - started > 1800:
+            raise SystemExit(f"only {on_b(prefix)} of {count} arrived in 30 min")
+        time.sleep(0.05)
+    elapsed = time.time() - produced["started"]
+    return count / elapsed
+
+
+def percentile(samples: list[float], share: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
+
+
+def with_cluster(name: str, extra_env: dict, work):
+    folder = Path(tempfile.mkdtemp(prefix=f"mooxsync-bench-{name}-"))
+    cluster = Cluster(folder, ["a", "b"], SYNCS, extra_env=extra_env).start()
+    try:
+        return work(cluster)
+    finally:
+        cluster.stop()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("-n", type=int, default=10_000)
+    parser.add_argument("--baseline-n", type=int, default=2_000)
+    parser.add_argument("--latency-n", type=int, default=200)
+    parser.add_argument(
+        "--redis", help="use Redis as the broker, e.g. redis://127.0.0.1:6379/0"
+    )
+    args = parser.parse_args()
+    if args.redis:
+        os.environ["CELERY_BROKER_URL"] = args.redis
+    broker = "Redis" if args.redis else "filesystem transport"
+    speed_env = {"SYNC_LOG_LEVEL": "WARNING"}
+    print(f"Live sync A -> B, SQLite per platform, {broker}")
+
+    ours = with_cluster(
+        "batched",
+        speed_env,
+        lambda c: (
+            throughput(c, args.n, "t_"),
+            agent(
+                c["a"], "latency", "l_", str(args.latency_n), c["b"].env["DATABASE_URL"]
+            ),
+        ),
+    )
+    baseline = with_cluster(
+        "per-record",
+        speed_env | {"SYNC_BATCH_SIZE": "1"},
+        lambda c: throughput(c, args.baseline_n, "t_"),
+    )
+    rate, lat = ours
+    samples = lat["samples"]
+    print(f"throughput  batched: {rate:8.0f} records/s over {args.n} changes")
+    print(
+        f"throughput  baseline (one webhook per record): {baseline:8.0f} records/s "
+        f"over {args.baseline_n} changes"
+    )
+    print(f"throughput  ratio: {rate / baseline:6.1f}x (target >= 10x)")
+    print(
+        f"latency     commit on A -> commit on B over {len(samples)} changes: "
+        f"p50 {statistics.median(samples) * 1000:6.0f} ms (target <= 200), "
+        f"p99 {percentile(samples, 0.99) * 1000:6.0f} ms (target <= 1000)"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,153 @@
+"""Benchmark 1: the cost the listener adds to the source's write path.
+
+Saves N users one by one, each in its own transaction, with the listener on and
+off (the baseline, measured in the same run), creates and updates, and prints
+the ratio. Runs on a fresh SQLite file database and, when --postgres is given,
+on a fresh PostgreSQL database too. The broker is Celery's filesystem transport
+in a temporary folder: delivery requests are really published.
+
+    .venv/bin/python bench/write_path.py [-n 2000] [--rounds 3] [--postgres URL]
+"""
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _run_one(database_url: str, count: int, rounds: int) -> dict:
+    """Measure in a child process configured for ``database_url``."""
+    folder = tempfile.mkdtemp(prefix="mooxsync-bench-")
+    env = os.environ | {
+        "DJANGO_SETTINGS_MODULE": "mooxsync.settings",
+        "SECRET_KEY": "bench-only",
+        "DATABASE_URL": database_url or f"sqlite:///{folder}/db.sqlite3",
+        "CELERY_BROKER_URL": "filesystem://localhost//",
+        "CELERY_BROKER_FOLDER": f"{folder}/broker",
+        "MOOXSYNC_VAR_DIR": folder,
+        "SYNC_PLATFORM_DOMAIN": "a.bench",
+        "SYNC_REGISTRY_TTL": "3600",
+    }
+    code = f"import bench.write_path as b; b._child({count}, {rounds})"
+    result = subprocess.run(
+        [sys.executable, "-c", code], env=env, cwd=ROOT, capture_output=True, text=True
+    )
+    if result.returncode:
+        raise SystemExit(result.stderr)
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def _child(count: int, rounds: int) -> None:
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.contrib.auth.models import User
+    from django.core.management import call_command
+    from django.db import transaction
+
+    from syncs.models import OutboxEvent, Sync
+    from syncs.registry import registry_invalidate
+    from tests.factories import PlatformFactory
+
+    call_command("migrate", verbosity=0)
+    source = PlatformFactory(domain="a.bench")
+    Sync.objects.create(
+        source_platform=source,
+        source_model="auth.User",
+        target_platform=PlatformFactory(domain="b.bench"),
+        target_model="auth.User",
+    )
+    password = "!unusable"
+
+    def creates(prefix: str) -> float:
+        started = time.perf_counter()
+        for i in range(count):
+            with transaction.atomic():
+                User.objects.create(username=f"{prefix}{i}", password=password)
+        return time.perf_counter() - started
+
+    def updates(prefix: str) -> float:
+        users = list(User.objects.filter(username__startswith=prefix))
+        started = time.perf_counter()
+        for user in users:
+            with transaction.atomic():
+                user.email = f"{user.username}@changed.test"
+                user.save()
+        return time.perf_counter() - started
+
+    timings: dict[str, list[float]] = {}
+    for round_ in range(rounds):
+        for listener in (False, True):
+            settings.SYNC_LISTENER_ENABLED = listener
+            registry_invalidate()
+            prefix = f"r{round_}{'on' if listener else 'off'}_"
+            timings.setdefault(f"create_{str(listener).lower()}", []).append(
+                creates(prefix)
+            )
+            timings.setdefault(f"update_{str(listener).lower()}", []).append(
+                updates(prefix)
+            )
+    outbox = OutboxEvent.objects.count()
+    result = {key: statistics.median(values) for key, values in timings.items()}
+    result["outbox_rows"] = outbox
+    result["broker_messages"] = len(
+        list(Path(f"{settings.VAR_DIR}/broker/queue").glob("*"))
+    )
+    print(json.dumps(result))
+
+
+def _report(name: str, result: dict, count: int) -> None:
+    for kind in ("create", "update"):
+        off, on = result[f"{kind}_false"], result[f"{kind}_true"]
+        print(
+            f"{name:<10} {kind:<7} listener off {count / off:8.0f} saves/s   "
+            f"on {count / on:8.0f} saves/s   ratio {on / off:5.2f}x (target <= 1.30x)"
+        )
+    print(
+        f"{name:<10} outbox rows written: {result['outbox_rows']}, "
+        f"broker messages published: {result['broker_messages']}"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("-n", type=int, default=2000)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument(
+        "--postgres",
+        help="base PostgreSQL URL, e.g. postgres://postgres@127.0.0.1:5432/test",
+    )
+    args = parser.parse_args()
+    print(
+        f"Write path: {args.n} saves one by one, each its own transaction; "
+        f"median of {args.rounds} rounds"
+    )
+    _report("sqlite", _run_one("", args.n, args.rounds), args.n)
+    if args.postgres:
+        url = _fresh_postgres(args.postgres)
+        _report("postgres", _run_one(url, args.n, args.rounds), args.n)
+
+
+def _fresh_postgres(base_url: str) -> str:
+    import psycopg
+
+    name = "mooxsync_bench_write"
+    with psycopg.connect(
+        base_url.replace("postgres://", "postgresql://"), autocommit=True
+    ) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return base_url.rsplit("/", 1)[0] + "/" + name
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(ROOT))
+    main()

@@ -1,0 +1,29 @@
+"""Fixtures of the receiving side: this platform (a.test) receives from b.test."""
+
+import pytest
+
+from syncs.bindings import bindings_reset
+from syncs.registry import registry_invalidate
+from tests.factories import PlatformFactory, SyncFactory
+
+
+@pytest.fixture(autouse=True)
+def _fresh_caches():
+    """Forget syncs and bindings cached by other tests (their rows are gone)."""
+    registry_invalidate()
+    bindings_reset()
+    yield
+    registry_invalidate()
+    bindings_reset()
+
+
+@pytest.fixture
+def source(db):
+    """The platform that sends changes to this one."""
+    return PlatformFactory(name="B", domain="b.test")
+
+
+@pytest.fixture
+def user_sync(source, current_platform):
+    """An active sync of auth.User from the source to this platform."""
+    return SyncFactory(source_platform=source, target_platform=current_platform)
