@@ -29,27 +29,23 @@ class EventRefused(Exception):
 
 def _record_write(model, existing, data: dict):
     """Write ``data`` onto ``existing`` (or a new record) via Django's serializer."""
-    rows = [
-        {
-            "model": model._meta.label_lower,
-            "pk": existing.pk if existing else None,
-            "fields": data,
-        }
-    ]
+    # A stand-in pk keeps the deserializer from looking the record up by its
+    # natural key a second time; only the field values are taken from it.
+    row = {"model": model._meta.label_lower, "pk": existing.pk if existing else 0}
     deserialized = next(
-        serializers.deserialize("python", rows, handle_forward_references=False)
+        serializers.deserialize(
+            "python", [row | {"fields": data}], handle_forward_references=False
+        )
     )
-    record = existing or deserialized.object
-    if existing:
-        for name in data:
-            field = model._meta.get_field(name)
-            if not field.many_to_many:
-                setattr(
-                    record, field.attname, getattr(deserialized.object, field.attname)
-                )
+    record = existing or model()
+    for name in data:
+        field = model._meta.get_field(name)
+        if not field.many_to_many:
+            setattr(record, field.attname, getattr(deserialized.object, field.attname))
     record.save()
     for name, values in (deserialized.m2m_data or {}).items():
-        getattr(record, name).set(values)
+        if existing or values:  # a new record has no links to clear
+            getattr(record, name).set(values)
     return record
 
 
@@ -121,18 +117,38 @@ def _event_run(event: InboxEvent, versions: dict, outcomes: dict) -> None:
             event.error,
         )
         return
-    versions[slot] = _version_save(applied, slot, event.version)
+    versions[slot] = AppliedVersion(
+        source_platform_id=slot[0],
+        model_label=slot[1],
+        key_digest=slot[2],
+        version=event.version,
+    )
     outcomes.setdefault(event.sync_id, [])
 
 
-def _version_save(applied, slot, version: int) -> AppliedVersion:
-    if applied is None:
-        applied = AppliedVersion(
-            source_platform_id=slot[0], model_label=slot[1], key_digest=slot[2]
-        )
-    applied.version = version
-    applied.save()
-    return applied
+def _versions_save(versions: dict[tuple, AppliedVersion]) -> None:
+    """Record the newest applied version of every record the batch touched."""
+    AppliedVersion.objects.bulk_create(
+        [version for version in versions.values() if version.pk is None],
+        update_conflicts=True,
+        unique_fields=["source_platform", "model_label", "key_digest"],
+        update_fields=["version"],
+    )
+
+
+def _statuses_save(events: list[InboxEvent]) -> None:
+    """Store each event's outcome: one UPDATE per outcome, errors one by one."""
+    now = timezone.now()
+    by_status: dict[str, list[int]] = {}
+    for event in events:
+        if event.error:
+            InboxEvent.objects.filter(pk=event.pk).update(
+                status=event.status, error=event.error, applied_at=now
+            )
+        else:
+            by_status.setdefault(event.status, []).append(event.pk)
+    for status, pks in by_status.items():
+        InboxEvent.objects.filter(pk__in=pks).update(status=status, applied_at=now)
 
 
 def _syncs_report(outcomes: dict[int, list[str]]) -> None:
@@ -165,8 +181,8 @@ def inbox_apply_batch(*, size: int) -> int:
                 )
                 continue
             _event_run(event, versions, outcomes)
-            event.applied_at = timezone.now()
-        InboxEvent.objects.bulk_update(events, ["status", "error", "applied_at"])
+        _versions_save(versions)
+        _statuses_save(events)
         _syncs_report(outcomes)
     logger.info("Applied a batch of %d inbox event(s).", len(events))
     return len(events)

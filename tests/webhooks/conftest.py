@@ -2,19 +2,7 @@
 
 import pytest
 
-from syncs.bindings import bindings_reset
-from syncs.registry import registry_invalidate
 from tests.factories import PlatformFactory, SyncFactory
-
-
-@pytest.fixture(autouse=True)
-def _fresh_caches():
-    """Forget syncs and bindings cached by other tests (their rows are gone)."""
-    registry_invalidate()
-    bindings_reset()
-    yield
-    registry_invalidate()
-    bindings_reset()
 
 
 @pytest.fixture
