@@ -173,6 +173,17 @@ SYNC_PLATFORM_JOB_ENABLED = env.bool("SYNC_PLATFORM_JOB_ENABLED", default=False)
 SYNC_PLATFORM_JOB_FREQUENCY = env.int("SYNC_PLATFORM_JOB_FREQUENCY", default=300)
 SYNC_BACKUP_JOB_ENABLED = env.bool("SYNC_BACKUP_JOB_ENABLED", default=False)
 SYNC_BACKUP_JOB_FREQUENCY = env.int("SYNC_BACKUP_JOB_FREQUENCY", default=300)
+# Each platform pulls its syncs from the master (SyncApiJob).
+SYNC_API_JOB_ENABLED = env.bool("SYNC_API_JOB_ENABLED", default=False)
+SYNC_API_JOB_FREQUENCY = env.int("SYNC_API_JOB_FREQUENCY", default=300)
+# Re-request delivery of pending outbox and inbox rows whose request was lost
+# (e.g. the broker was down at commit time).
+SYNC_RELAY_ENABLED = env.bool("SYNC_RELAY_ENABLED", default=True)
+SYNC_RELAY_FREQUENCY = env.int("SYNC_RELAY_FREQUENCY", default=60)
+# Delete delivered outbox rows and applied inbox rows older than this.
+SYNC_PURGE_ENABLED = env.bool("SYNC_PURGE_ENABLED", default=True)
+SYNC_PURGE_FREQUENCY = env.int("SYNC_PURGE_FREQUENCY", default=3600)
+SYNC_PURGE_AFTER_DAYS = env.int("SYNC_PURGE_AFTER_DAYS", default=7)
 SYNC_WEBHOOK_URL = env("SYNC_WEBHOOK_URL", default="/sync-webhook")
 SYNC_WEBHOOK_MAX_BODY_BYTES = env.int(
     "SYNC_WEBHOOK_MAX_BODY_BYTES", default=5 * 1024 * 1024

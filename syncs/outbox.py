@@ -135,3 +135,23 @@ def outbox_record_many(
     """Record a change of several records of ``model`` (many-to-many edits)."""
     for record in model._default_manager.filter(pk__in=list(pks)):
         outbox_record(record=record, event_type=event_type, routes=routes)
+
+
+def outbox_targets_due() -> list[int]:
+    """Return the targets that have pending rows due now."""
+    return list(
+        OutboxEvent.objects.filter(
+            status=OutboxEvent.Status.PENDING, next_attempt_at__lte=timezone.now()
+        )
+        .values_list("target_platform_id", flat=True)
+        .distinct()
+    )
+
+
+def outbox_delivered_purge(*, days: int) -> int:
+    """Delete delivered rows older than ``days``; return how many."""
+    cutoff = timezone.now() - timedelta(days=days)
+    deleted, _ = OutboxEvent.objects.filter(
+        status=OutboxEvent.Status.DELIVERED, delivered_at__lt=cutoff
+    ).delete()
+    return deleted

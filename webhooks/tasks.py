@@ -1,11 +1,15 @@
 """Celery tasks of the target side."""
 
+from datetime import timedelta
+
 from celery import shared_task
 from django.conf import settings
+from django.utils import timezone
 
 from syncs.workqueue import work_lease_renew, work_run
 from webhooks.apply import inbox_apply_batch
 from webhooks.inbox import INBOX_QUEUE
+from webhooks.models import InboxEvent
 
 
 # Retried on any error: the worker cleared the queue's request flag before it
@@ -29,3 +33,23 @@ def inbox_apply() -> None:
             work_lease_renew(INBOX_QUEUE)
 
     work_run(INBOX_QUEUE, drain)
+
+
+@shared_task(soft_time_limit=300, time_limit=330)
+def inbox_relay() -> bool:
+    """Ask again for SyncJob when events wait (their request may have been lost)."""
+    waiting = InboxEvent.objects.filter(status=InboxEvent.Status.PENDING).exists()
+    if waiting:
+        inbox_apply.delay()
+    return waiting
+
+
+@shared_task(soft_time_limit=600, time_limit=660)
+def inbox_purge() -> int:
+    """Delete applied or skipped inbox rows older than SYNC_PURGE_AFTER_DAYS."""
+    cutoff = timezone.now() - timedelta(days=settings.SYNC_PURGE_AFTER_DAYS)
+    deleted, _ = InboxEvent.objects.filter(
+        status__in=[InboxEvent.Status.APPLIED, InboxEvent.Status.SKIPPED],
+        applied_at__lt=cutoff,
+    ).delete()
+    return deleted
