@@ -9,7 +9,8 @@ from django.utils.translation import gettext_lazy as _
 
 from platforms.admin import PlatformAdmin
 from platforms.models import Platform
-from syncs.models import Sync
+from syncs.models import OutboxEvent, Sync
+from syncs.outbox import outbox_retry
 
 
 class SyncAdminForm(forms.ModelForm):
@@ -151,3 +152,46 @@ admin.site.unregister(Platform)
 @admin.register(Platform)
 class PlatformWithSyncsAdmin(PlatformAdmin):
     inlines = [*PlatformAdmin.inlines, SyncAsSourceInline, SyncAsTargetInline]
+
+
+@admin.register(OutboxEvent)
+class OutboxEventAdmin(admin.ModelAdmin):
+    """The source's delivery queue: what waits, what was sent, what failed."""
+
+    list_display = [
+        "id",
+        "event_type",
+        "sync",
+        "target_platform",
+        "object_key",
+        "status",
+        "attempts",
+        "created_at",
+        "next_attempt_at",
+        "delivered_at",
+        "error_summary",
+    ]
+    list_filter = ["status", "target_platform", "event_type", "sync"]
+    search_fields = ["object_pk", "last_error"]
+    list_select_related = ["sync", "target_platform"]
+    readonly_fields = [f.name for f in OutboxEvent._meta.fields]
+    actions = ["retry_now"]
+    date_hierarchy = "created_at"
+
+    @admin.display(description=_("error"))
+    def error_summary(self, row: OutboxEvent) -> str:
+        return Truncator(row.last_error).chars(80)
+
+    @admin.action(description=_("Retry now"))
+    def retry_now(self, request, queryset) -> None:
+        count = outbox_retry(queryset=queryset)
+        self.message_user(
+            request,
+            _("%(count)d event(s) queued for delivery again.") % {"count": count},
+        )
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False

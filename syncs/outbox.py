@@ -155,3 +155,19 @@ def outbox_delivered_purge(*, days: int) -> int:
         status=OutboxEvent.Status.DELIVERED, delivered_at__lt=cutoff
     ).delete()
     return deleted
+
+
+def outbox_retry(*, queryset) -> int:
+    """Send failed or dead rows (or pending ones) again now; return how many."""
+    rows = queryset.exclude(status=OutboxEvent.Status.DELIVERED)
+    targets = set(rows.values_list("target_platform_id", flat=True))
+    count = rows.update(
+        status=OutboxEvent.Status.PENDING,
+        attempts=0,
+        next_attempt_at=timezone.now(),
+    )
+    from syncs.tasks import outbox_deliver  # tasks import this module
+
+    for platform_id in targets:
+        transaction.on_commit(partial(outbox_deliver.delay, platform_id), robust=True)
+    return count
