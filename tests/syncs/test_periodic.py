@@ -1,0 +1,101 @@
+"""The beat schedule and the periodic relay and purge tasks."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from mooxsync.celery import beat_schedule
+from syncs import tasks
+from syncs.models import OutboxEvent
+from tests.factories import SyncFactory
+from webhooks import tasks as webhook_tasks
+from webhooks.models import InboxEvent
+
+pytestmark = pytest.mark.django_db
+
+
+def _outbox(sync, **fields):
+    defaults = {
+        "event_type": "updated",
+        "object_pk": "1",
+        "object_key": ["ada"],
+        "next_attempt_at": timezone.now(),
+    }
+    return OutboxEvent.objects.create(
+        sync=sync, target_platform=sync.target_platform, **(defaults | fields)
+    )
+
+
+def test_schedule_holds_only_the_switched_on_jobs(settings):
+    settings.SYNC_PLATFORM_JOB_ENABLED = True
+    settings.SYNC_PLATFORM_JOB_FREQUENCY = 42
+    settings.SYNC_BACKUP_JOB_ENABLED = False
+    settings.SYNC_API_JOB_ENABLED = False
+    settings.SYNC_RELAY_ENABLED = True
+    settings.SYNC_PURGE_ENABLED = False
+    entries = beat_schedule(settings)
+    assert entries["sync-platforms:platforms.tasks.platforms_push"]["schedule"] == 42
+    assert {e["task"] for e in entries.values()} == {
+        "platforms.tasks.platforms_push",
+        "syncs.tasks.outbox_relay",
+        "webhooks.tasks.inbox_relay",
+    }
+
+
+def test_relay_requests_delivery_for_targets_with_due_rows_only(monkeypatch):
+    due, waiting, done = SyncFactory(), SyncFactory(), SyncFactory()
+    _outbox(due)
+    _outbox(waiting, next_attempt_at=timezone.now() + timedelta(minutes=5))
+    _outbox(done, status="delivered")
+    published = []
+    monkeypatch.setattr(tasks.outbox_deliver, "delay", published.append)
+    assert tasks.outbox_relay() == 1
+    assert published == [due.target_platform_id]
+
+
+def test_inbox_relay_requests_syncjob_only_when_events_wait(monkeypatch):
+    published = []
+    monkeypatch.setattr(webhook_tasks.inbox_apply, "delay", lambda: published.append(1))
+    assert webhook_tasks.inbox_relay() is False
+    sync = SyncFactory()
+    InboxEvent.objects.create(
+        source_platform=sync.source_platform,
+        sync=sync,
+        event_id="1",
+        version=1,
+        event_type="created",
+        model_label="auth.User",
+        object_key=["ada"],
+    )
+    assert webhook_tasks.inbox_relay() is True
+    assert published == [1]
+
+
+def test_purge_deletes_only_old_delivered_and_applied_rows(settings):
+    settings.SYNC_PURGE_AFTER_DAYS = 7
+    sync = SyncFactory()
+    old = timezone.now() - timedelta(days=8)
+    _outbox(sync, status="delivered", delivered_at=old)
+    recent = _outbox(sync, status="delivered", delivered_at=timezone.now())
+    dead = _outbox(sync, status="dead")
+    assert tasks.outbox_purge() == 1
+    assert set(OutboxEvent.objects.values_list("pk", flat=True)) == {recent.pk, dead.pk}
+    for event_id, status, applied_at in [
+        ("1", "applied", old),
+        ("2", "applied", timezone.now()),
+        ("3", "failed", old),
+    ]:
+        InboxEvent.objects.create(
+            source_platform=sync.source_platform,
+            sync=sync,
+            event_id=event_id,
+            version=1,
+            event_type="created",
+            model_label="auth.User",
+            object_key=["ada"],
+            status=status,
+            applied_at=applied_at,
+        )
+    assert webhook_tasks.inbox_purge() == 1
+    assert sorted(InboxEvent.objects.values_list("event_id", flat=True)) == ["2", "3"]
