@@ -3,7 +3,8 @@
 Platform A (master) at http://127.0.0.1:8001 and platform B at
 http://127.0.0.1:8002, each with its own SQLite database and filesystem broker
 under var/demo/, its web process and its Celery worker (with beat), run
-together by honcho. A sync A:auth.User -> B:auth.User is seeded on both.
+together by honcho. Syncs A:auth.Group -> B:auth.Group and A:auth.User ->
+B:auth.User are seeded on both.
 """
 
 import os
@@ -28,12 +29,8 @@ SPECS = [
     PlatformSpec(key="b", name="Platform B", port=8002, folder=DEMO_DIR / "b"),
 ]
 SYNCS = [
-    {
-        "source": "a",
-        "source_model": "auth.User",
-        "target": "b",
-        "target_model": "auth.User",
-    }
+    {"source": "a", "source_model": model, "target": "b", "target_model": model}
+    for model in ("auth.Group", "auth.User")
 ]
 
 
@@ -83,7 +80,7 @@ def main() -> None:
         "\nMoox Sync demo\n"
         "  Platform A (master): http://127.0.0.1:8001/admin/  admin / admin\n"
         "  Platform B:          http://127.0.0.1:8002/admin/  admin / admin\n"
-        "  Sync: A auth.User -> B auth.User\n"
+        "  Syncs: A auth.Group -> B auth.Group, A auth.User -> B auth.User\n"
         "  Create a user in A's admin, then log in to B's admin with it.\n"
         "  Run commands against a platform: set -a; . var/demo/a.env; set +a; "
         ".venv/bin/python manage.py ...\n"
