@@ -280,3 +280,17 @@ def test_two_way_pair_does_not_loop(cluster):
     # One event each: A's create went to B, B's edit went to A; nothing came back.
     assert a.python(echo) == 1
     assert b.python(echo) == 1
+
+
+def test_no_secret_reaches_a_log(cluster):
+    # Runs last in this module: every process has logged its share by now.
+    secrets = [
+        row["fields"][name]
+        for row in cluster.fixture
+        if row["model"] == "platforms.platform"
+        for name in ("api_token", "signing_secret")
+    ]
+    secrets += [s.removeprefix("whsec_") for s in secrets if s.startswith("whsec_")]
+    logs = "".join(platform.log_text() for platform in cluster.platforms.values())
+    assert len(logs) > 1000  # the workers and web servers did log
+    assert [s for s in secrets if s in logs] == []

@@ -1,0 +1,65 @@
+"""schemathesis against the API's own OpenAPI schema: no 5xx, answers as documented.
+
+Every operation of /api/schema/ is called with generated (valid and invalid)
+input three ways: without credentials, with a platform's Bearer token and
+with a staff user's session. The application runs in-process (WSGI) on the
+test database.
+"""
+
+import pytest
+import schemathesis
+from django.core.wsgi import get_wsgi_application
+from drf_spectacular.generators import SchemaGenerator
+from hypothesis import HealthCheck, settings
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_schema_conformance,
+)
+
+from tests.factories import AdminFactory, PlatformFactory, SyncFactory
+
+pytestmark = pytest.mark.django_db
+
+schema = schemathesis.openapi.from_dict(SchemaGenerator().get_schema(public=True))
+schema.app = get_wsgi_application()
+CHECKS = [not_a_server_error, content_type_conformance, response_schema_conformance]
+FUZZ = settings(
+    max_examples=15,
+    deadline=None,
+    suppress_health_check=list(HealthCheck),
+)
+
+
+@pytest.fixture
+def rows(db, settings):
+    """A few rows for the generated ids to hit now and then."""
+    this = PlatformFactory(domain=settings.SYNC_PLATFORM_DOMAIN)
+    SyncFactory(source_platform=this)
+    return this
+
+
+def _session_cookie(client) -> dict:
+    client.force_login(AdminFactory())
+    return {"sessionid": client.cookies["sessionid"].value}
+
+
+@schema.parametrize()
+@FUZZ
+def test_no_credentials_never_a_server_error(case, rows):
+    case.call_and_validate(checks=CHECKS)
+
+
+@schema.parametrize()
+@FUZZ
+def test_platform_token_never_a_server_error(case, rows):
+    case.call_and_validate(
+        headers={"Authorization": f"Bearer {rows.api_token}"}, checks=CHECKS
+    )
+
+
+@schema.parametrize()
+@FUZZ
+def test_admin_session_never_a_server_error(case, rows, client):
+    response = case.call(cookies=_session_cookie(client))
+    case.validate_response(response, checks=CHECKS)

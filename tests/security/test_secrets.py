@@ -1,0 +1,69 @@
+"""Secrets (API tokens, signing secrets) never leave in answers or logs."""
+
+import logging
+
+import pytest
+from django.urls import reverse
+
+from tests.factories import PlatformFactory, SyncFactory
+from tests.webhooks.signed import envelope, user_event, webhook_post
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def platforms(settings):
+    here = PlatformFactory(name="A", domain=settings.SYNC_PLATFORM_DOMAIN)
+    other = PlatformFactory(name="B", domain="b.test", master=True)
+    SyncFactory(source_platform=other, target_platform=here)
+    return [here, other]
+
+
+def _secrets(platforms) -> list[str]:
+    found = []
+    for platform in platforms:
+        found += [platform.api_token, platform.signing_secret]
+        found.append(platform.signing_secret.removeprefix("whsec_"))
+    return found
+
+
+def _leaks(text: str, platforms) -> list[str]:
+    return [secret for secret in _secrets(platforms) if secret in text]
+
+
+def test_api_answers_to_a_platform_carry_no_secret(client, platforms):
+    here, other = platforms
+    auth = {"HTTP_AUTHORIZATION": f"Bearer {other.api_token}"}
+    urls = [
+        "/api/platforms/",
+        f"/api/platforms/{here.pk}/",
+        f"/api/platforms/{other.pk}/syncs/",
+        "/api/syncs/",
+        "/api/models/",
+        "/api/schema/",
+    ]
+    for url in urls:
+        answer = client.get(url, **auth)
+        assert answer.status_code == 200, url
+        assert _leaks(answer.content.decode(), platforms) == [], url
+
+
+def test_webhook_refusals_carry_no_secret(client, platforms, caplog):
+    here, other = platforms
+    caplog.set_level(logging.DEBUG)
+    body = envelope(other.domain, [user_event("mallory")])
+    answers = [
+        webhook_post(client, body, sender=other, headers={"webhook-signature": "v1,x"}),
+        webhook_post(client, body, sender=here),  # unknown sync direction
+        webhook_post(client, b"{", sender=other),
+    ]
+    for answer in answers:
+        assert 400 <= answer.status_code < 500
+        assert _leaks(answer.content.decode(), platforms) == []
+    assert _leaks(caplog.text, platforms) == []
+
+
+def test_admin_lists_show_no_token(admin_client, platforms):
+    page = admin_client.get(reverse("admin:platforms_platform_changelist"))
+    assert page.status_code == 200
+    assert _leaks(page.content.decode(), platforms) == []
