@@ -8,8 +8,11 @@ in the environment like the rest of it).
 import os
 
 from celery import Celery
+from kombu.transport import TRANSPORT_ALIASES
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mooxsync.settings")
+# filesystem:// writes each message atomically (see mooxsync.broker).
+TRANSPORT_ALIASES["filesystem"] = "mooxsync.broker:Transport"
 
 app = Celery("mooxsync")
 app.config_from_object("django.conf:settings", namespace="CELERY")
