@@ -1,0 +1,50 @@
+"""Ask for a record's files to follow it once its event is delivered."""
+
+import logging
+import random
+
+from django.apps import apps
+from django.conf import settings
+
+from syncs.files.fields import file_resolver_for, model_file_fields
+from syncs.models import EventType, OutboxEvent
+
+logger = logging.getLogger(__name__)
+
+
+def model_may_have_files(label: str) -> bool:
+    """Tell whether records of a model can hold files (FileFields or a resolver)."""
+    try:
+        model = apps.get_model(label)
+    except (LookupError, ValueError):
+        return False
+    return bool(model_file_fields(model)) or file_resolver_for(label) is not None
+
+
+def files_transfer_request(*, rows: list[OutboxEvent]) -> int:
+    """Queue a file transfer per delivered record that may hold files."""
+    if not settings.FILE_SYNC_ENABLED:
+        return 0
+    from syncs.tasks import file_transfer  # tasks import delivery, which imports us
+
+    # The newest row of each record tells whether it still exists there.
+    latest = {(row.sync_id, row.object_pk): row for row in rows if row.sync}
+    wanted = sorted(
+        key
+        for key, row in latest.items()
+        if row.event_type != EventType.DELETED
+        and model_may_have_files(row.sync.source_model)
+    )
+    try:
+        for sync_id, object_pk in wanted:
+            file_transfer.delay(sync_id, object_pk)
+    # The rows are delivered already; a broker error must not undo that.
+    except Exception:
+        logger.exception("Could not queue the files of %d record(s).", len(wanted))
+    return len(wanted)
+
+
+def transfer_retry_delay(retries: int) -> float:
+    """Return seconds before a file transfer's next try: backoff with jitter."""
+    ceiling = settings.SYNC_RETRY_BASE_SECONDS * 2**retries
+    return min(ceiling, settings.SYNC_RETRY_MAX_SECONDS) * random.uniform(0.5, 1.0)
