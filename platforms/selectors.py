@@ -19,3 +19,8 @@ def platform_by_token(token: str) -> Platform | None:
         if tokens_match(token, platform.api_token):
             found = platform
     return Platform.objects.get(pk=found.pk) if found else None
+
+
+def platform_master() -> Platform | None:
+    """Return the master platform, if this platform knows one."""
+    return Platform.objects.filter(master=True).first()

@@ -1,12 +1,21 @@
 """Writes on platforms and on the platforms a record belongs to."""
 
+import logging
 import socket
+from dataclasses import dataclass
 
+from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import models, transaction
 
 from platforms.credentials import api_token_generate, signing_secret_generate
 from platforms.models import Platform, PlatformRelation
+from platforms.roster import roster_body
+from platforms.selectors import platform_current
+from platforms.signing import secret_from_token
+from platforms.transport import envelope_send
+
+logger = logging.getLogger(__name__)
 
 
 def platform_credentials_fill(*, platform: Platform) -> None:
@@ -103,3 +112,59 @@ def platform_install(
     platform.full_clean()
     platform.save()
     return platform, True
+
+
+class PlatformPushError(Exception):
+    """The platform list cannot be pushed from here (not the master)."""
+
+
+@dataclass(frozen=True)
+class PushOutcome:
+    """What one platform answered to the master's push of the platform list."""
+
+    domain: str
+    ok: bool
+    detail: str
+    answer: dict
+
+
+def _push_detail(answer: dict) -> str:
+    counts = ", ".join(
+        f"{len(answer.get(kind) or [])} {kind}"
+        for kind in ("created", "updated", "deleted")
+    )
+    kept = answer.get("kept") or []
+    return counts + (f"; kept {', '.join(kept)} (still in use there)" if kept else "")
+
+
+def platforms_push_all() -> list[PushOutcome]:
+    """Push every platform row to every other platform (SyncPlatformJob).
+
+    Run on the master only; raise PlatformPushError elsewhere. Each target gets
+    the complete list, signed with the master's secret and, while SYNC_TOKEN is
+    set, with the cluster's bootstrap secret too, so a platform that has not
+    joined yet can verify its first push. Return one outcome per target.
+    """
+    source = platform_current()
+    if source is None:
+        raise PlatformPushError(
+            f"This platform ({settings.SYNC_PLATFORM_DOMAIN}) has no Platform row; "
+            "run manage.py mooxsync_install."
+        )
+    if not source.master:
+        raise PlatformPushError(
+            f"This platform ({source.domain}) is not the master; only the master "
+            "pushes the platform list."
+        )
+    body = roster_body(source=source)
+    bootstrap = [secret_from_token(settings.SYNC_TOKEN)] if settings.SYNC_TOKEN else []
+    outcomes = []
+    for target in Platform.objects.exclude(pk=source.pk).order_by("order", "name"):
+        result = envelope_send(
+            source=source, target=target, body=body, also_signed_with=bootstrap
+        )
+        detail = _push_detail(result.answer) if result.ok else result.error
+        if not result.ok:
+            logger.warning("Pushing the platform list failed: %s", detail)
+        outcomes.append(PushOutcome(target.domain, result.ok, detail, result.answer))
+    return outcomes

@@ -4,6 +4,7 @@ import base64
 import hashlib
 import hmac
 import time
+from collections.abc import Sequence
 
 from platforms.credentials import SECRET_PREFIX
 
@@ -35,15 +36,23 @@ def delivery_sign(*, secret: str, msg_id: str, timestamp: int, body: bytes) -> s
     return "v1," + base64.b64encode(mac).decode()
 
 
-def delivery_headers(*, secret: str, msg_id: str, body: bytes) -> dict[str, str]:
-    """Return the Standard Webhooks headers for a message sent now."""
+def delivery_headers(
+    *, secret: str, msg_id: str, body: bytes, also_signed_with: Sequence[str] = ()
+) -> dict[str, str]:
+    """Return the Standard Webhooks headers for a message sent now.
+
+    Each secret of ``also_signed_with`` adds a signature; the receiver accepts
+    the message when any one of them verifies.
+    """
     timestamp = int(time.time())
+    signatures = [
+        delivery_sign(secret=each, msg_id=msg_id, timestamp=timestamp, body=body)
+        for each in (secret, *also_signed_with)
+    ]
     return {
         "webhook-id": msg_id,
         "webhook-timestamp": str(timestamp),
-        "webhook-signature": delivery_sign(
-            secret=secret, msg_id=msg_id, timestamp=timestamp, body=body
-        ),
+        "webhook-signature": " ".join(signatures),
     }
 
 

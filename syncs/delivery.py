@@ -1,72 +1,25 @@
 """Deliver the outbox to one target platform: ordered, batched, signed, retried."""
 
-import email.utils
 import logging
 import random
-import time
-import uuid
-from dataclasses import dataclass
 from datetime import timedelta
 
-import requests
 from django.conf import settings
 from django.db.models import F
 from django.utils import timezone
 
 from platforms.models import Platform
 from platforms.selectors import platform_current
-from platforms.signing import delivery_headers
+from platforms.transport import PLATFORM_HEADER, SendResult, envelope_send
+from syncs.files.schedule import files_transfer_request
 from syncs.models import OutboxEvent
 from syncs.payload import envelope_build
 from syncs.workqueue import work_lease_renew
 
 logger = logging.getLogger(__name__)
-PLATFORM_HEADER = "X-Sync-Platform"
-_session = requests.Session()
-
-
-@dataclass
-class SendResult:
-    """What became of one POST to a target."""
-
-    ok: bool
-    retryable: bool = False
-    error: str = ""
-    retry_after: float | None = None
-
-
-def _retry_after(response: requests.Response) -> float | None:
-    value = response.headers.get("Retry-After")
-    if not value:
-        return None
-    if value.isdigit():
-        return float(value)
-    try:
-        parsed = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None  # a malformed header falls back to our own backoff
-    return max(0.0, parsed.timestamp() - time.time())
-
-
-def envelope_send(*, source: Platform, target: Platform, body: bytes) -> SendResult:
-    """POST a signed envelope to a target's webhook and classify the answer."""
-    headers = delivery_headers(
-        secret=source.signing_secret, msg_id=f"msg_{uuid.uuid4().hex}", body=body
-    )
-    headers |= {"Content-Type": "application/json", PLATFORM_HEADER: source.domain}
-    url = target.base_url + settings.SYNC_WEBHOOK_URL
-    try:
-        response = _session.post(
-            url, data=body, headers=headers, timeout=(3.05, settings.SYNC_HTTP_TIMEOUT)
-        )
-    except requests.RequestException as exc:
-        return SendResult(ok=False, retryable=True, error=f"{url}: {exc}")
-    if response.status_code < 300:
-        return SendResult(ok=True)
-    error = f"{url} answered {response.status_code}: {response.text[:2000]}"
-    if response.status_code == 429 or response.status_code >= 500:
-        return SendResult(False, True, error, _retry_after(response))
-    return SendResult(ok=False, retryable=False, error=error)
+# Re-exported: the signed POST moved to platforms.transport, which the platform
+# job shares; callers that named it here keep working.
+__all__ = ["PLATFORM_HEADER", "SendResult", "envelope_send", "outbox_drain"]
 
 
 def _backoff(attempts: int, retry_after: float | None) -> timedelta:
@@ -84,6 +37,7 @@ def _mark_delivered(rows: list[OutboxEvent]) -> None:
         attempts=F("attempts") + 1,
         last_error="",
     )
+    files_transfer_request(rows=rows)  # the files follow their records
 
 
 def _mark_failed(rows: list[OutboxEvent], result: SendResult) -> None:

@@ -16,6 +16,7 @@ from django.db.models import ManyToManyField
 
 from platforms.models import Platform, PlatformRelation
 from syncs.bindings import transformer_for
+from syncs.files.metadata import event_data_with_files
 from syncs.identity import record_key_digest, records_serialize
 from syncs.models import EventType, OutboxEvent, Sync
 
@@ -38,8 +39,19 @@ def _record_data(sync: Sync, records: list) -> list[dict]:
         transformer_for(sync.source_model) if sync.use_transformer_class else None
     )
     if transformer:
-        return [dict(transformer.transform(record)) for record in records]
-    return records_serialize(records)
+        data = [dict(transformer.transform(record)) for record in records]
+        return _files_described(records, data)
+    return _files_described(records, records_serialize(records))
+
+
+def _files_described(records: list, data: list[dict]) -> list[dict]:
+    """Put each file's name, size and sha256 in its field's place (file sync)."""
+    if not settings.FILE_SYNC_ENABLED:
+        return data
+    return [
+        event_data_with_files(record=record, data=fields)
+        for record, fields in zip(records, data, strict=True)
+    ]
 
 
 def _related_platforms(model, pks: list[str]) -> dict[str, list[str]]:

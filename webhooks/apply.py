@@ -10,11 +10,13 @@ from django.db import InterfaceError, OperationalError, transaction
 from django.utils import timezone
 
 from platforms.models import Platform
+from platforms.roster import RosterReport, roster_apply
 from platforms.services import platform_relations_set
 from syncs.bindings import handler_for
 from syncs.identity import model_identifier_require, record_find, record_key_digest
 from syncs.models import EventType, Sync
-from syncs.registry import applying_from
+from syncs.registry import applying_from, registry_invalidate
+from webhooks.files.settle import file_fields_settle
 from webhooks.models import AppliedVersion, InboxEvent
 
 logger = logging.getLogger(__name__)
@@ -77,7 +79,8 @@ def _event_apply(event: InboxEvent, sync: Sync) -> str:
     if handler:
         handler.sync(sync=sync, key=event.object_key, data=event.data)
         return InboxEvent.Status.APPLIED
-    record = _record_write(model, existing, event.data)
+    data = file_fields_settle(model=model, record=existing, data=event.data)
+    record = _record_write(model, existing, data)
     _relations_apply(record, event)
     return InboxEvent.Status.APPLIED
 
@@ -186,3 +189,11 @@ def inbox_apply_batch(*, size: int) -> int:
         _syncs_report(outcomes)
     logger.info("Applied a batch of %d inbox event(s).", len(events))
     return len(events)
+
+
+def platforms_apply(*, rows: list[dict]) -> RosterReport:
+    """Make the platform list the master's (the receiving side of its push)."""
+    report = roster_apply(rows=rows)
+    # A platform's domain decides which syncs start here: reload them now.
+    registry_invalidate()
+    return report

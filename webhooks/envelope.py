@@ -1,14 +1,18 @@
 """The webhook envelope: its shape (a serializer) and what it may touch."""
 
 import json
+from collections import Counter
 
 from django.apps import apps
 from django.core.exceptions import FieldDoesNotExist
 from rest_framework import serializers
 
+from platforms.models import Platform, domain_validator, secret_validator
+from syncs.mapping import fields_mapped as fields_mapped  # moved, re-exported
 from syncs.models import MODEL_LABEL_RE, EventType, Sync
 
 MAX_EVENTS = 5000
+PLATFORM_LABEL = "platforms.platform"
 # Deep enough for any record's data; shallow enough to stay far from recursion
 # limits wherever the data is encoded again.
 MAX_DEPTH = 32
@@ -103,6 +107,15 @@ class EnvelopeSerializer(serializers.Serializer):
 
 def envelope_sync_for(event: dict, *, source, target, syncs: dict) -> Sync:
     """Return the active sync that allows ``event`` from ``source``, or refuse it."""
+    if event["model"].lower() == PLATFORM_LABEL:
+        # Whoever holds a platform row's secret can sign as that platform: rows
+        # change only through the master's push, never through a sync.
+        raise EnvelopeRefused(
+            "model_not_allowed",
+            "Platform rows are written only by the master's push of the platform "
+            "list, not by sync events.",
+            403,
+        )
     key = (event["source_model"].lower(), event["model"].lower())
     if key not in syncs:
         syncs[key] = (
@@ -126,16 +139,6 @@ def envelope_sync_for(event: dict, *, source, target, syncs: dict) -> Sync:
     return syncs[key]
 
 
-def fields_mapped(sync: Sync, data: dict) -> dict:
-    """Rename the fields of ``data`` by the sync's field mappings."""
-    mappings = sync.field_mappings or {}
-    kept = {}
-    if sync.sync_all_fields:
-        kept = {name: value for name, value in data.items() if name not in mappings}
-    # A mapped field wins over a sent field of the same name, whatever the order.
-    return kept | {mappings[name]: v for name, v in data.items() if name in mappings}
-
-
 def fields_check(sync: Sync, data: dict) -> None:
     """Refuse field names that are not fields of the sync's target model."""
     try:
@@ -157,3 +160,62 @@ def fields_check(sync: Sync, data: dict) -> None:
                 f"{sync.target_model} has no writable field {name[:100]!r}.",
                 400,
             )
+
+
+class PlatformRowSerializer(serializers.Serializer):
+    """One platform of the master's push (platforms.roster.ROSTER_FIELDS)."""
+
+    uuid = serializers.UUIDField()
+    name = serializers.CharField(max_length=255)
+    domain = serializers.CharField(max_length=255, validators=[domain_validator])
+    scheme = serializers.ChoiceField(choices=Platform.Scheme.choices)
+    ip_address = serializers.IPAddressField(allow_null=True)
+    master = StrictBooleanField()
+    locked = StrictBooleanField()
+    lock_reason = serializers.CharField(max_length=255, allow_blank=True)
+    show_in_menu = StrictBooleanField()
+    order = serializers.IntegerField(min_value=0, max_value=2**31 - 1)
+    api_token = serializers.CharField(max_length=80, allow_null=True, allow_blank=True)
+    signing_secret = serializers.CharField(
+        max_length=100, allow_blank=True, validators=[secret_validator]
+    )
+
+    def validate_domain(self, value: str) -> str:
+        return value.lower()  # as Platform.save stores it
+
+    def validate_api_token(self, value: str | None) -> str | None:
+        return value or None  # as Platform.save stores it
+
+
+def _repeated(rows: list[dict], name: str) -> str | None:
+    counts = Counter(row[name] for row in rows if row[name] is not None)
+    repeated = sorted(str(value) for value, count in counts.items() if count > 1)
+    return f"{name} {repeated[0]!r}" if repeated else None
+
+
+class PlatformPushSerializer(serializers.Serializer):
+    """The master's push: the complete list of platforms, the master among them."""
+
+    source = serializers.CharField(max_length=255)
+    platforms = PlatformRowSerializer(
+        many=True, allow_empty=False, max_length=MAX_EVENTS
+    )
+
+    def validate_platforms(self, rows: list[dict]) -> list[dict]:
+        for name in ("uuid", "name", "domain", "api_token"):
+            if repeated := _repeated(rows, name):
+                raise serializers.ValidationError(f"Two platforms share {repeated}.")
+        return rows
+
+    def validate(self, attrs: dict) -> dict:
+        masters = [row["domain"] for row in attrs["platforms"] if row["master"]]
+        if masters != [attrs["source"].lower()]:
+            raise serializers.ValidationError(
+                "The list must name its sender, and only its sender, as the master."
+            )
+        return attrs
+
+
+def envelope_is_platform_push(payload) -> bool:
+    """Tell whether a parsed body is the master's push of the platform list."""
+    return isinstance(payload, dict) and "platforms" in payload

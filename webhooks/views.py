@@ -1,7 +1,7 @@
 """SyncWebhook: the signed endpoint that receives changes from other platforms."""
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.db import IntegrityError
 from django.http import Http404
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
@@ -11,16 +11,27 @@ from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
-from platforms.models import Platform, domain_validator
+from platforms.models import Platform
 from platforms.selectors import platform_current
-from platforms.signing import SignatureError, signature_verify
-from syncs.delivery import PLATFORM_HEADER
-from webhooks.envelope import EnvelopeRefused, EnvelopeSerializer, envelope_parse
+from webhooks.apply import platforms_apply
+from webhooks.envelope import (
+    EnvelopeRefused,
+    EnvelopeSerializer,
+    PlatformPushSerializer,
+    envelope_is_platform_push,
+    envelope_parse,
+)
 from webhooks.inbox import inbox_events_build, inbox_store
+from webhooks.senders import Sender
+from webhooks.verify import RequestRefused, signed_request_read
 
 
 def _error(code: str, detail: str, status_code: int) -> Response:
     return Response({"error": code, "detail": detail}, status=status_code)
+
+
+def _invalid(serializer) -> Response:
+    return _error("invalid", _describe(serializer.errors), 400)
 
 
 class RawParser(BaseParser):
@@ -34,7 +45,11 @@ class RawParser(BaseParser):
 
 @extend_schema(exclude=True)  # signed machine endpoint, described in the README
 class SyncWebhookView(APIView):
-    """Verify, validate and store a batch of events; SyncJob applies them."""
+    """Verify, validate and store a batch of events; SyncJob applies them.
+
+    The master's push of the platform list comes here too and is applied at
+    once: it is small, and the master reports what each platform made of it.
+    """
 
     authentication_classes: list = []
     permission_classes = [AllowAny]
@@ -43,42 +58,30 @@ class SyncWebhookView(APIView):
     def post(self, request):
         if not settings.SYNC_WEBHOOK_ENABLED:
             raise Http404
-        declared = request.META.get("CONTENT_LENGTH") or "0"
-        limit = settings.SYNC_WEBHOOK_MAX_BODY_BYTES
-        # isdigit() alone also passes "²", which int() refuses.
-        if not (declared.isascii() and declared.isdigit()) or int(declared) > limit:
-            return _error("too_large", f"The body exceeds {limit} bytes.", 413)
-        body = request._request.read(limit + 1)
-        if len(body) > limit:
-            return _error("too_large", f"The body exceeds {limit} bytes.", 413)
-        source = _platform_claimed(request.headers.get(PLATFORM_HEADER, ""))
-        if source is None or not source.signing_secret:
-            return _error("unknown_platform", f"Unknown {PLATFORM_HEADER}.", 401)
         try:
-            signature_verify(
-                secrets=[source.signing_secret],
-                msg_id=request.headers.get("webhook-id", ""),
-                timestamp=request.headers.get("webhook-timestamp", ""),
-                signature_header=request.headers.get("webhook-signature", ""),
-                body=body,
-                tolerance=settings.SYNC_WEBHOOK_TOLERANCE_SECONDS,
-            )
-        except SignatureError as exc:
-            return _error(exc.code, exc.detail, 401)
-        return self.accept(source, body)
-
-    def accept(self, source: Platform, body: bytes) -> Response:
-        """Validate a verified body and store its events."""
+            sender, body = signed_request_read(request)
+        except RequestRefused as exc:
+            return _error(exc.code, exc.detail, exc.status)
         try:
             payload = envelope_parse(body)
         except ValueError as exc:
             return _error("invalid_json", f"The body is not storable JSON: {exc}", 400)
+        if envelope_is_platform_push(payload):
+            return self.accept_platforms(sender, payload)
+        if sender.bootstrap or sender.platform is None:
+            return _error(
+                "bootstrap_platforms_only",
+                "The cluster's bootstrap secret signs only the master's first push "
+                "of the platform list.",
+                403,
+            )
+        return self.accept(sender.platform, payload)
+
+    def accept(self, source: Platform, payload) -> Response:
+        """Validate a verified envelope of events and store them."""
         envelope = EnvelopeSerializer(data=payload)
         if not envelope.is_valid():
-            return Response(
-                {"error": "invalid", "detail": _describe(envelope.errors)},
-                status=status.HTTP_400_BAD_REQUEST,
-            )
+            return _invalid(envelope)
         if envelope.validated_data["source"].lower() != source.domain:
             return _error("source_mismatch", "source differs from the sender.", 400)
         target = platform_current()
@@ -96,14 +99,25 @@ class SyncWebhookView(APIView):
             status=status.HTTP_202_ACCEPTED,
         )
 
-
-def _platform_claimed(domain: str) -> Platform | None:
-    """Return the platform a request names, if the name could be a domain at all."""
-    try:
-        domain_validator(domain)  # a NUL byte would crash PostgreSQL's lookup
-    except ValidationError:
-        return None
-    return Platform.objects.filter(domain=domain.lower()).first()
+    def accept_platforms(self, sender: Sender, payload) -> Response:
+        """Apply a verified push of the platform list from the master."""
+        if not sender.bootstrap and not sender.platform.master:
+            return _error(
+                "not_master",
+                f"{sender.domain} is not the master here; only the master pushes "
+                "platform rows.",
+                403,
+            )
+        push = PlatformPushSerializer(data=payload)
+        if not push.is_valid():
+            return _invalid(push)
+        if push.validated_data["source"].lower() != sender.domain:
+            return _error("source_mismatch", "source differs from the sender.", 400)
+        try:
+            report = platforms_apply(rows=push.validated_data["platforms"])
+        except IntegrityError as exc:
+            return _error("conflict", f"The list clashes with a kept row: {exc}", 409)
+        return Response(report.as_dict(), status=status.HTTP_200_OK)
 
 
 def _describe(errors, prefix: str = "") -> str:

@@ -97,3 +97,19 @@ class PlatformRefSerializer(serializers.ModelSerializer):
         model = Platform
         fields = ["id", "uuid", "name", "domain"]
         read_only_fields = fields
+
+
+class PlatformFilterSerializer(serializers.Serializer):
+    """The query parameters that narrow the list of platforms.
+
+    A platform finds its own row on the master by them: ids differ per
+    platform, uuids and domains do not.
+    """
+
+    uuid = serializers.UUIDField(required=False, help_text="Exactly this uuid.")
+    domain = serializers.CharField(
+        required=False, max_length=255, help_text="Exactly this domain."
+    )
+
+    def validate_domain(self, value: str) -> str:
+        return value.lower()

@@ -1,21 +1,31 @@
 """Views of the platforms API."""
 
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import viewsets
 
-from platforms.api.serializers import PlatformSerializer
+from platforms.api.serializers import PlatformFilterSerializer, PlatformSerializer
 from platforms.models import Platform
 
 
+@extend_schema_view(list=extend_schema(parameters=[PlatformFilterSerializer]))
 class PlatformViewSet(viewsets.ModelViewSet):
     """List, read, create, change and delete platforms.
 
+    The list narrows by ``?uuid=<uuid>`` and ``?domain=<host[:port]>``.
     Platform tokens read (without credentials); staff sessions do everything.
     Deleting a platform that syncs still use answers 409.
     """
 
     queryset = Platform.objects.all()
     serializer_class = PlatformSerializer
+
+    def get_queryset(self):
+        if self.action != "list":
+            return self.queryset
+        filters = PlatformFilterSerializer(data=self.request.query_params.dict())
+        filters.is_valid(raise_exception=True)
+        return self.queryset.filter(**filters.validated_data)
 
 
 class PlatformTokenScheme(OpenApiAuthenticationExtension):

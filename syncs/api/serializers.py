@@ -70,6 +70,17 @@ class SyncFilterSerializer(serializers.Serializer):
     )
 
 
+class PlatformSyncFilterSerializer(serializers.Serializer):
+    """The query parameters of the syncs-for-platform list."""
+
+    role = serializers.ChoiceField(
+        choices=["source", "target", "any"],
+        default="source",
+        help_text="The platform's side of the syncs: source (the default), target, "
+        "or any of the two.",
+    )
+
+
 class ModelFieldSerializer(serializers.Serializer):
     """A field of a model offered for syncing."""
 

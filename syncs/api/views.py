@@ -1,5 +1,6 @@
 """Views of the syncs, syncs-for-platform and models APIs."""
 
+from django.db.models import Q
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import generics, viewsets
@@ -8,6 +9,7 @@ from rest_framework.views import APIView
 
 from platforms.models import Platform
 from syncs.api.serializers import (
+    PlatformSyncFilterSerializer,
     SyncableModelSerializer,
     SyncFilterSerializer,
     SyncSerializer,
@@ -38,18 +40,28 @@ class SyncViewSet(viewsets.ModelViewSet):
         )
 
 
+@extend_schema_view(get=extend_schema(parameters=[PlatformSyncFilterSerializer]))
 class PlatformSyncListView(generics.ListAPIView):
-    """List the syncs whose source is the platform, paginated.
+    """List the syncs of the platform, paginated.
 
-    Each sync names its platforms by id and by uuid and domain, so a platform
-    whose ids differ can recreate it (what SyncApiJob reads).
+    ``?role=source`` (the default) lists the syncs whose source it is,
+    ``?role=target`` those whose target it is, ``?role=any`` both. Each sync
+    names its platforms by id and by uuid and domain, so a platform whose ids
+    differ can recreate it (what SyncApiJob reads).
     """
 
     serializer_class = SyncSerializer
 
     def get_queryset(self):
+        filters = PlatformSyncFilterSerializer(data=self.request.query_params.dict())
+        filters.is_valid(raise_exception=True)
         platform = get_object_or_404(Platform, pk=self.kwargs["platform_id"])
-        return sync_list(source_platform_id=platform.pk)
+        sides = {
+            "source": Q(source_platform=platform),
+            "target": Q(target_platform=platform),
+        }
+        role = filters.validated_data["role"]
+        return sync_list().filter(sides.get(role, sides["source"] | sides["target"]))
 
 
 class SyncableModelListView(APIView):

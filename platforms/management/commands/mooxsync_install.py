@@ -197,7 +197,10 @@ class Command(BaseCommand):
             f"  3. Open {platform.base_url}/admin/ and sign in as an admin user "
             "(manage.py createsuperuser makes one).\n"
             "  4. On the master platform, add the other platforms and the syncs "
-            "between them."
+            "between them.\n"
+            "  5. To join an existing cluster instead: set SYNC_TOKEN to the "
+            "cluster's token, add this platform on the master and run "
+            "sync_platforms there, then sync_api here (docs/joining.md)."
         )
 
     def say(self, message: str, style=None) -> None:

@@ -1,0 +1,203 @@
+"""The control plane between real platforms: joining, platform push, sync pull.
+
+Platforms M (the master) and N are seeded with each other; J is installed
+alone with nothing but its domain and the cluster's SYNC_TOKEN, and joins.
+The tests run in order: each starts from the state the one before left.
+"""
+
+import json
+import secrets
+
+import pytest
+import requests
+
+from platforms.signing import secret_from_token
+from tests.harness import Cluster, wait_until
+from tests.webhooks.signed import signed_headers
+
+pytestmark = pytest.mark.e2e
+
+TOKEN = secrets.token_urlsafe(48)
+SYNCS = [
+    {
+        "source": "m",
+        "source_model": "auth.User",
+        "target": "n",
+        "target_model": "auth.User",
+    },
+]
+ROSTER = (
+    "from platforms.roster import roster_rows; import json; "
+    "print(json.dumps(sorted(roster_rows(), key=lambda r: r['domain'])))"
+)
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory):
+    running = Cluster(
+        tmp_path_factory.mktemp("control"),
+        ["m", "n"],
+        SYNCS,
+        extra_env={"SYNC_TOKEN": TOKEN},
+        joining=["j"],
+        redis_first=13,
+    ).start()
+    yield running
+    running.stop()
+
+
+def _run(platform, *args: str) -> str:
+    result = platform.manage(*args)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return result.stdout
+
+
+def _domains(platform) -> list[str]:
+    return [row["domain"] for row in platform.python(ROSTER)]
+
+
+def _sync_uuids(platform) -> list[str]:
+    return platform.python(
+        "from syncs.models import Sync; import json; print(json.dumps(sorted("
+        "str(u) for u in Sync.objects.values_list('uuid', flat=True))))"
+    )
+
+
+def _user_exists(platform, username: str) -> bool:
+    return platform.python(
+        "from django.contrib.auth.models import User; import json; print(json.dumps("
+        f"User.objects.filter(username={username!r}).exists()))"
+    )
+
+
+def _platform_add(master, domain: str, name: str) -> None:
+    master.python(
+        "from platforms.models import Platform; "
+        "from platforms.services import platform_credentials_fill; "
+        f"p = Platform(domain={domain!r}, name={name!r}, scheme='http'); "
+        "platform_credentials_fill(platform=p); p.save()"
+    )
+
+
+def _sync_add(master, source: str, target: str) -> str:
+    return master.python(
+        "from platforms.models import Platform; from syncs.models import Sync; "
+        "import json; s = Sync.objects.create("
+        f"source_platform=Platform.objects.get(domain={source!r}), "
+        f"target_platform=Platform.objects.get(domain={target!r}), "
+        "source_model='auth.User', target_model='auth.User'); "
+        "print(json.dumps(str(s.uuid)))"
+    )
+
+
+def test_new_platform_joins_with_only_its_domain_and_the_cluster_token(cluster):
+    m, n, j = cluster["m"], cluster["n"], cluster["j"]
+    assert _domains(j) == [j.spec.domain]  # installed alone: its own row only
+    _platform_add(m, j.spec.domain, "Platform J")
+
+    out = _run(m, "sync_platforms")
+
+    assert f"{j.spec.domain}: ok: 2 created, 1 updated, 0 deleted" in out
+    assert f"{n.spec.domain}: ok: 1 created, 0 updated, 0 deleted" in out
+    masters = m.python(ROSTER)
+    assert j.python(ROSTER) == masters  # uuids, tokens and secrets included
+    assert n.python(ROSTER) == masters
+
+
+def test_bootstrap_secret_is_refused_once_the_platform_has_joined(cluster):
+    j = cluster["j"]
+    body = json.dumps({"source": "evil.test", "platforms": []}).encode()
+    headers = signed_headers(
+        body, secret=secret_from_token(TOKEN), domain=cluster["n"].spec.domain
+    )
+
+    answer = requests.post(
+        j.url + "/sync-webhook", data=body, headers=headers, timeout=10
+    )
+
+    assert answer.status_code == 401
+
+
+def test_pushing_again_changes_nothing(cluster):
+    out = _run(cluster["m"], "sync_platforms")
+
+    assert out.count("ok: 0 created, 0 updated, 0 deleted") == 2
+
+
+def test_sync_created_on_the_master_reaches_the_new_platform_and_works(cluster):
+    m, n, j = cluster["m"], cluster["n"], cluster["j"]
+    created = _sync_add(m, n.spec.domain, j.spec.domain)
+
+    assert "created:" in _run(j, "sync_api")
+    assert "created:" in _run(n, "sync_api")
+    assert created in _sync_uuids(j) and created in _sync_uuids(n)
+
+    n.python(
+        "from django.contrib.auth.models import User; "
+        "User.objects.create_user('joiner', 'joiner@n.test', 'pw-joiner-123')"
+    )
+    wait_until(lambda: _user_exists(j, "joiner"), timeout=60)
+
+
+def test_seeded_sync_survives_the_pull_of_a_platform_that_has_it(cluster):
+    n = cluster["n"]
+
+    out = _run(n, "sync_api")
+
+    assert "No changes." in out
+    assert len(_sync_uuids(n)) == 2  # m -> n (seeded) and n -> j
+
+
+def test_platform_deleted_on_the_master_is_removed_everywhere(cluster):
+    m, n, j = cluster["m"], cluster["n"], cluster["j"]
+    doomed = "127.0.0.1:9"  # discard port: nobody answers there
+    _platform_add(m, doomed, "Doomed")
+
+    failed = m.manage("sync_platforms")
+    assert failed.returncode == 1
+    assert f"{doomed}: failed: http://{doomed}/sync-webhook" in failed.stdout
+    assert doomed in _domains(j) and doomed in _domains(n)
+
+    m.python(
+        "from platforms.models import Platform; "
+        f"Platform.objects.filter(domain={doomed!r}).delete()"
+    )
+    out = _run(m, "sync_platforms")
+
+    assert f"{j.spec.domain}: ok: 0 created, 0 updated, 1 deleted" in out
+    assert doomed not in _domains(j) and doomed not in _domains(n)
+
+
+def test_sync_deleted_on_the_master_stops_after_the_next_pull(cluster):
+    m, n, j = cluster["m"], cluster["n"], cluster["j"]
+    m.python(
+        "from syncs.models import Sync; "
+        f"Sync.objects.filter(target_platform__domain={j.spec.domain!r}).delete()"
+    )
+
+    assert "deleted:" in _run(n, "sync_api")
+    assert "deleted:" in _run(j, "sync_api")
+    n.python(
+        "from django.contrib.auth.models import User; "
+        "User.objects.create_user('after', 'after@n.test', 'pw-after-1234')"
+    )
+
+    queued = n.python(
+        "from syncs.models import OutboxEvent; import json; print(json.dumps("
+        "OutboxEvent.objects.filter(object_key=['after']).count()))"
+    )
+    assert queued == 0
+    assert not _user_exists(j, "after")
+
+
+def test_sync_api_with_the_master_down_fails_naming_its_url(cluster):
+    m, j = cluster["m"], cluster["j"]
+    m.web_stop()
+    try:
+        result = j.manage("sync_api")
+    finally:
+        m.web_start()
+
+    assert result.returncode == 1
+    assert f"{m.url}/api/platforms/" in result.stderr
+    assert "unreachable" in result.stderr

@@ -1,0 +1,103 @@
+"""HTTP between platforms: the signed POST and the API GET, against real peers."""
+
+import pytest
+
+from platforms.signing import signature_verify
+from platforms.transport import ApiError, api_get, envelope_send
+from tests.factories import PlatformFactory
+from tests.syncs.master_peer import MasterPeer
+from tests.syncs.webhook_peer import Answer, WebhookPeer, closed_domain
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def peer():
+    with WebhookPeer() as peer:
+        yield peer
+
+
+@pytest.fixture
+def master_peer():
+    with MasterPeer() as peer:
+        peer.api.tokens = {"good-token"}
+        peer.api.platforms = [{"id": 7, "uuid": "u", "domain": "a.test"}]
+        yield peer
+
+
+def _signed_by(request, secret: str) -> bool:
+    try:
+        signature_verify(
+            secrets=[secret],
+            msg_id=request.headers["webhook-id"],
+            timestamp=request.headers["webhook-timestamp"],
+            signature_header=request.headers["webhook-signature"],
+            body=request.body,
+            tolerance=300,
+        )
+    except Exception:
+        return False
+    return True
+
+
+def test_envelope_is_signed_by_the_source_and_each_further_secret(peer):
+    source, target = PlatformFactory(), PlatformFactory(domain=peer.domain)
+    further = PlatformFactory().signing_secret
+
+    result = envelope_send(
+        source=source, target=target, body=b"{}", also_signed_with=[further]
+    )
+
+    assert result.ok
+    (request,) = peer.requests
+    assert _signed_by(request, source.signing_secret)
+    assert _signed_by(request, further)
+    assert not _signed_by(request, PlatformFactory().signing_secret)
+
+
+def test_json_answer_of_the_target_is_kept(peer):
+    peer.answer(Answer(status=200, body=b'{"created": ["x.test"]}'))
+    target = PlatformFactory(domain=peer.domain)
+
+    result = envelope_send(source=PlatformFactory(), target=target, body=b"{}")
+
+    assert result.answer == {"created": ["x.test"]}
+
+
+def test_api_get_sends_the_token_and_returns_the_json(master_peer):
+    master = PlatformFactory(domain=master_peer.domain)
+
+    answer = api_get(
+        platform=master,
+        path="/api/platforms/",
+        token="good-token",
+        params={"domain": "a.test"},
+    )
+
+    assert answer["results"] == [{"id": 7, "uuid": "u", "domain": "a.test"}]
+    (request,) = master_peer.api.requests
+    assert request.headers["authorization"] == "Bearer good-token"
+    assert request.query == {"domain": "a.test"}
+
+
+def test_api_get_refused_names_the_url_and_the_status(master_peer):
+    master = PlatformFactory(domain=master_peer.domain)
+
+    with pytest.raises(ApiError, match=r"/api/platforms/ answered 401"):
+        api_get(platform=master, path="/api/platforms/", token="bad")
+
+
+def test_api_get_of_an_unreachable_platform_names_the_url():
+    domain = closed_domain()
+    platform = PlatformFactory(domain=domain)
+
+    with pytest.raises(ApiError, match=f"http://{domain}/api/x/ is unreachable"):
+        api_get(platform=platform, path="/api/x/", token="t")
+
+
+def test_api_get_of_something_that_is_no_api_fails_naming_the_status(peer):
+    platform = PlatformFactory(domain=peer.domain)
+
+    # The webhook peer answers GET with 501 (no handler): not our API at all.
+    with pytest.raises(ApiError, match="answered 501"):
+        api_get(platform=platform, path="/api/x/", token="t")
