@@ -4,11 +4,16 @@ The lists of a platform's syncs are added by ``syncs.admin``: imports point
 ``syncs -> platforms``, so this module must not know about syncs.
 """
 
+import logging
+
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponseNotAllowed, HttpResponseRedirect
+from django.urls import path, reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
 
 from platforms.models import Platform
 from platforms.services import (
@@ -16,6 +21,15 @@ from platforms.services import (
     platform_ip_resolve,
     platform_token_regenerate,
 )
+
+logger = logging.getLogger(__name__)
+
+
+def _push_service():
+    """Return the service that pushes every platform to every platform."""
+    from platforms import services
+
+    return services.platforms_push_all
 
 
 class PlatformAdminForm(forms.ModelForm):
@@ -73,6 +87,66 @@ class PlatformAdmin(admin.ModelAdmin):
     @admin.display(boolean=True, description=_("has token"))
     def has_api_token(self, platform: Platform) -> bool:
         return platform.has_token
+
+    def get_urls(self):
+        push = self.admin_site.admin_view(self.push_view)
+        return [
+            path("push/", push, name="platforms_platform_push"),
+            *super().get_urls(),
+        ]
+
+    def push_view(self, request):
+        """Push the platform list to every platform now (Moox's "Sync Platforms")."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        if not self.has_change_permission(request):
+            raise PermissionDenied
+        self._push(request)
+        return HttpResponseRedirect(reverse("admin:platforms_platform_changelist"))
+
+    def _push(self, request) -> None:
+        try:
+            push = _push_service()
+        except (ImportError, AttributeError) as error:
+            self.message_user(
+                request,
+                gettext(
+                    "Syncing platforms is not available: the service "
+                    "platforms.services.platforms_push_all could not be loaded: "
+                    "%(error)s"
+                )
+                % {"error": error},
+                messages.ERROR,
+            )
+            return
+        try:
+            outcomes = push()
+        except Exception as error:  # e.g. not the master: say so, don't fail
+            logger.warning("Syncing platforms failed: %s", error)
+            self.message_user(
+                request,
+                gettext("Syncing platforms failed: %(error)s") % {"error": error},
+                messages.ERROR,
+            )
+            return
+        self._push_report(request, outcomes)
+
+    def _push_report(self, request, outcomes) -> None:
+        if not outcomes:
+            self.message_user(
+                request, gettext("There is no other platform to sync."), messages.INFO
+            )
+        for outcome in outcomes:
+            ok = getattr(outcome, "ok", True)
+            self.message_user(
+                request,
+                gettext("%(platform)s: %(detail)s")
+                % {
+                    "platform": getattr(outcome, "domain", outcome),
+                    "detail": getattr(outcome, "detail", "") or gettext("done"),
+                },
+                messages.SUCCESS if ok else messages.WARNING,
+            )
 
     def get_inlines(self, request, obj):
         # Related lists (the syncs) describe a saved platform; a new one has none.

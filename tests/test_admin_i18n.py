@@ -1,0 +1,88 @@
+import pytest
+from django.urls import reverse
+from django.utils import timezone, translation
+
+from syncs.models import OutboxEvent, Sync
+from tests.factories import SyncFactory
+from webhooks.models import InboxEvent
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def german(admin_client):
+    """Fetch admin pages as a browser asking for German."""
+
+    def get(url, **params):
+        return admin_client.get(url, params, HTTP_ACCEPT_LANGUAGE="de")
+
+    yield get
+    # LocaleMiddleware leaves the request's language active in this thread.
+    translation.deactivate()
+
+
+def test_the_dashboard_speaks_german(german, current_platform):
+    html = german(reverse("admin:index")).content.decode()
+    assert '<html lang="de"' in html
+    assert "Synchronisierungs-Übersicht" in html
+    assert "Ereignisse pro Stunde" in html
+    assert "Letzter erfolgreicher Kontakt je Plattform" in html
+    assert "Synchronisierungen" in html  # the syncs app in the app list
+
+
+def test_the_sync_form_speaks_german(german, current_platform):
+    html = german(reverse("admin:syncs_sync_add")).content.decode()
+    for text in [
+        "Quellplattform",
+        "Zielmodell",
+        "Feldzuordnungen",
+        "Eine Zuordnung pro Zeile: quellfeld=zielfeld.",
+        "Kompatibilität prüfen",
+        "Leer lassen, um ihn aus Quelle und Ziel zu erzeugen.",
+    ]:
+        assert text in html
+
+
+def test_the_sync_list_offers_its_actions_in_german(german):
+    SyncFactory()
+    html = german(reverse("admin:syncs_sync_changelist")).content.decode()
+    assert "Jetzt synchronisieren (Abgleich der ausgewählten Synchronisierungen)" in (
+        html
+    )
+    assert "Quelle" in html
+
+
+def test_the_delivery_logs_and_platforms_speak_german(german):
+    sync = SyncFactory()
+    OutboxEvent.objects.create(
+        sync=sync,
+        target_platform=sync.target_platform,
+        event_type="created",
+        object_pk="1",
+        object_key=["ada"],
+        next_attempt_at=timezone.now(),
+    )
+    InboxEvent.objects.create(
+        source_platform=sync.source_platform,
+        event_id="1",
+        version=1,
+        event_type="created",
+        model_label="auth.User",
+        object_key=["ada"],
+    )
+    outbox = german(reverse("admin:syncs_outboxevent_changelist")).content.decode()
+    inbox = german(reverse("admin:webhooks_inboxevent_changelist")).content.decode()
+    platforms = german(reverse("admin:platforms_platform_changelist")).content.decode()
+    assert "Ausgangsereignis" in outbox
+    assert "Jetzt erneut versuchen" in outbox
+    assert "Fehlgeschlagene Ereignisse erneut versuchen" in inbox
+    assert "Plattformen jetzt synchronisieren" in platforms
+
+
+def test_model_names_and_messages_are_translated():
+    with translation.override("de"):
+        assert str(Sync._meta.verbose_name_plural) == "Synchronisierungen"
+        assert str(Sync._meta.get_field("source_platform").verbose_name) == (
+            "Quellplattform"
+        )
+        assert str(Sync.IfExists.SKIP.label) == "den Datensatz überspringen"
