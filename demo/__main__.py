@@ -3,8 +3,8 @@
 Platform A (master) at http://127.0.0.1:8001 and platform B at
 http://127.0.0.1:8002, each with its own SQLite database and filesystem broker
 under var/demo/, its web process and its Celery worker (with beat), run
-together by honcho. Syncs A:auth.Group -> B:auth.Group and A:auth.User ->
-B:auth.User are seeded on both.
+together by honcho. Syncs of auth.Group, auth.User and demoapp.Document
+(with its files) from A to B are seeded on both.
 """
 
 import os
@@ -22,15 +22,23 @@ from demo.cluster import (
 )
 
 DEMO_DIR = ROOT / "var" / "demo"
+FILES = {"FILE_SYNC_ENABLED": "true"}
 SPECS = [
     PlatformSpec(
-        key="a", name="Platform A", port=8001, folder=DEMO_DIR / "a", master=True
+        key="a",
+        name="Platform A",
+        port=8001,
+        folder=DEMO_DIR / "a",
+        master=True,
+        extra_env=FILES,
     ),
-    PlatformSpec(key="b", name="Platform B", port=8002, folder=DEMO_DIR / "b"),
+    PlatformSpec(
+        key="b", name="Platform B", port=8002, folder=DEMO_DIR / "b", extra_env=FILES
+    ),
 ]
 SYNCS = [
     {"source": "a", "source_model": model, "target": "b", "target_model": model}
-    for model in ("auth.Group", "auth.User")
+    for model in ("auth.Group", "auth.User", "demoapp.Document")
 ]
 
 
@@ -80,7 +88,7 @@ def main() -> None:
         "\nMoox Sync demo\n"
         "  Platform A (master): http://127.0.0.1:8001/admin/  admin / admin\n"
         "  Platform B:          http://127.0.0.1:8002/admin/  admin / admin\n"
-        "  Syncs: A auth.Group -> B auth.Group, A auth.User -> B auth.User\n"
+        "  Syncs A -> B: auth.Group, auth.User, demoapp.Document (with files)\n"
         "  Create a user in A's admin, then log in to B's admin with it.\n"
         "  Run commands against a platform: set -a; . var/demo/a.env; set +a; "
         ".venv/bin/python manage.py ...\n"

@@ -31,10 +31,17 @@ class PlatformSpec:
     database_url: str | None = None
     broker_url: str | None = None
     extra_env: dict[str, str] = field(default_factory=dict)
+    # Where the web server listens when something (a proxy) stands at ``port``.
+    listen_port: int | None = None
 
     @property
     def domain(self) -> str:
         return f"127.0.0.1:{self.port}"
+
+    @property
+    def bind(self) -> str:
+        """Return the address the web server listens on."""
+        return f"127.0.0.1:{self.listen_port or self.port}"
 
     @property
     def url(self) -> str:

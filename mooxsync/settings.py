@@ -43,6 +43,8 @@ INSTALLED_APPS = [
     "platforms",
     "syncs",
     "webhooks",
+    # Example content (documents with files) for the demo and the tests.
+    "demoapp",
 ]
 
 MIDDLEWARE = [
@@ -173,6 +175,8 @@ SYNC_PLATFORM_JOB_ENABLED = env.bool("SYNC_PLATFORM_JOB_ENABLED", default=False)
 SYNC_PLATFORM_JOB_FREQUENCY = env.int("SYNC_PLATFORM_JOB_FREQUENCY", default=300)
 SYNC_BACKUP_JOB_ENABLED = env.bool("SYNC_BACKUP_JOB_ENABLED", default=False)
 SYNC_BACKUP_JOB_FREQUENCY = env.int("SYNC_BACKUP_JOB_FREQUENCY", default=300)
+# Seconds a backup waits for a target to digest its records (a full table scan).
+SYNC_BACKUP_TIMEOUT = env.float("SYNC_BACKUP_TIMEOUT", default=300.0)
 # Each platform pulls its syncs from the master (SyncApiJob).
 SYNC_API_JOB_ENABLED = env.bool("SYNC_API_JOB_ENABLED", default=False)
 SYNC_API_JOB_FREQUENCY = env.int("SYNC_API_JOB_FREQUENCY", default=300)
@@ -192,6 +196,8 @@ SYNC_WEBHOOK_TOLERANCE_SECONDS = env.int("SYNC_WEBHOOK_TOLERANCE_SECONDS", defau
 SYNC_BATCH_SIZE = env.int("SYNC_BATCH_SIZE", default=200)
 SYNC_HTTP_TIMEOUT = env.float("SYNC_HTTP_TIMEOUT", default=10.0)
 SYNC_MAX_ATTEMPTS = env.int("SYNC_MAX_ATTEMPTS", default=10)
+# How long a queue stays with a worker that stopped renewing its lease (died).
+SYNC_LEASE_SECONDS = env.int("SYNC_LEASE_SECONDS", default=120)
 # Exponential backoff between delivery attempts: base * 2**attempt, capped,
 # with jitter; a target's Retry-After wins when it gives one.
 SYNC_RETRY_BASE_SECONDS = env.float("SYNC_RETRY_BASE_SECONDS", default=2.0)
@@ -249,6 +255,9 @@ FILE_SYNC_FIELD_SEARCH = env.list(
 )
 # Model label -> dotted path of a resolver class that names its file fields.
 FILE_SYNC_RESOLVERS = env.dict("FILE_SYNC_RESOLVERS", default={})
+# Partial uploads from other platforms wait here, per sender and hash, so an
+# interrupted transfer resumes; every web process of a platform must share it.
+FILE_SYNC_TEMP_DIR = Path(env("FILE_SYNC_TEMP_DIR", default=str(VAR_DIR / "file-sync")))
 
 LOGGING = {
     "version": 1,

@@ -14,12 +14,11 @@ The protocol, which loses no request:
 from collections.abc import Callable
 from datetime import timedelta
 
+from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
 from syncs.models import WorkQueue
-
-LEASE_SECONDS = 120
 
 
 def work_flags_sql(connection, count: int, columns: str = "name, requested") -> str:
@@ -63,9 +62,14 @@ def work_request(name: str, publish: Callable[[], None]) -> None:
         raise
 
 
-def work_lease_take(name: str, seconds: int = LEASE_SECONDS) -> bool:
-    """Take (or renew) the queue's lease; False if another worker holds it."""
+def work_lease_take(name: str, seconds: int | None = None) -> bool:
+    """Take the queue's lease; False if another worker holds it.
+
+    A worker that dies holding it holds up the queue for SYNC_LEASE_SECONDS
+    at most; a live one renews it after every batch.
+    """
     now = timezone.now()
+    seconds = seconds or settings.SYNC_LEASE_SECONDS
     WorkQueue.objects.get_or_create(name=name)
     return bool(
         WorkQueue.objects.filter(
@@ -74,8 +78,9 @@ def work_lease_take(name: str, seconds: int = LEASE_SECONDS) -> bool:
     )
 
 
-def work_lease_renew(name: str, seconds: int = LEASE_SECONDS) -> None:
+def work_lease_renew(name: str, seconds: int | None = None) -> None:
     """Extend the lease this worker holds."""
+    seconds = seconds or settings.SYNC_LEASE_SECONDS
     WorkQueue.objects.filter(name=name).update(
         lease_until=timezone.now() + timedelta(seconds=seconds)
     )

@@ -13,7 +13,7 @@ import signal
 import socket
 import subprocess
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import closing
 from pathlib import Path
 
@@ -25,6 +25,7 @@ from demo.cluster import (
     PlatformSpec,
     env_file_write,
     fixture_write,
+    manage,
     platform_prepare,
     seed_fixture,
 )
@@ -34,6 +35,8 @@ E2E_ENV = {
     "SYNC_RETRY_BASE_SECONDS": "0.2",
     "SYNC_RETRY_MAX_SECONDS": "2",
     "SYNC_REGISTRY_TTL": "0.5",
+    # A target restarting under load may take a while: never give up on it.
+    "SYNC_MAX_ATTEMPTS": "1000",
     "DEBUG": "false",
 }
 
@@ -111,7 +114,7 @@ class PlatformProcess:
                 str(BIN / "gunicorn"),
                 "mooxsync.wsgi",
                 "--bind",
-                self.spec.domain,
+                self.spec.bind,
                 "--workers",
                 "2",
                 "--threads",
@@ -144,7 +147,8 @@ class PlatformProcess:
 
     def _healthy(self) -> bool:
         try:
-            return requests.get(self.url + "/health/", timeout=2).status_code == 200
+            health = f"http://{self.spec.bind}/health/"
+            return requests.get(health, timeout=2).status_code == 200
         except requests.RequestException:
             return False
 
@@ -182,6 +186,10 @@ class PlatformProcess:
         lines = result.stdout.strip().splitlines()
         return json.loads(lines[-1]) if lines else None
 
+    def manage(self, *args: str) -> subprocess.CompletedProcess:
+        """Run a manage.py command with this platform's env; never raise on failure."""
+        return manage(self.env, *args, check=False, timeout=120)
+
     def log_text(self) -> str:
         return "".join(p.read_text(errors="replace") for p in self.logs.glob("*.log"))
 
@@ -202,16 +210,38 @@ def _process_env(values: dict[str, str]) -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if k in keep} | values
 
 
+def platform_install_alone(spec_env: dict[str, str]) -> None:
+    """Install a platform that knows nothing of its cluster: only its own row.
+
+    What an operator does on a new platform before it joins: set
+    SYNC_PLATFORM_DOMAIN and the cluster's SYNC_TOKEN, run mooxsync_install.
+    """
+    manage(spec_env, "mooxsync_install", "--scheme", "http", "--noinput")
+
+
 class Cluster:
-    """Several platforms seeded with each other's rows and the given syncs."""
+    """Several platforms seeded with each other's rows and the given syncs.
+
+    Platforms named in ``joining`` are not seeded: each is installed alone
+    (platform_install_alone) and learns about the cluster only by joining it.
+    ``redis_first`` is the Redis database number of the first platform, so
+    clusters of different test modules can run side by side.
+    """
 
     def __init__(
-        self, folder: Path, keys: list[str], syncs: list[dict], extra_env=None
+        self,
+        folder: Path,
+        keys: list[str],
+        syncs: list[dict],
+        extra_env=None,
+        *,
+        joining: Sequence[str] = (),
+        redis_first: int = 10,
     ):
         database_url = os.environ.get("DATABASE_URL", "")
         broker_url = os.environ.get("CELERY_BROKER_URL", "")
         self.specs = []
-        for index, key in enumerate(keys):
+        for index, key in enumerate([*keys, *joining]):
             self.specs.append(
                 PlatformSpec(
                     key=key,
@@ -222,13 +252,14 @@ class Cluster:
                     database_url=_postgres_database(database_url, f"mooxsync_e2e_{key}")
                     if database_url.startswith("postgres")
                     else None,
-                    broker_url=_redis_database(broker_url, 10 + index)
+                    broker_url=_redis_database(broker_url, redis_first + index)
                     if broker_url.startswith("redis")
                     else None,
                     extra_env=E2E_ENV | (extra_env or {}),
                 )
             )
-        self.fixture = seed_fixture(self.specs, syncs)
+        self.seeded = [spec for spec in self.specs if spec.key not in joining]
+        self.fixture = seed_fixture(self.seeded, syncs)
         fixture_path = folder / "seed.json"
         folder.mkdir(parents=True, exist_ok=True)
         fixture_write(fixture_path, self.fixture)
@@ -237,7 +268,10 @@ class Cluster:
             spec.folder.mkdir(parents=True, exist_ok=True)
             env = spec.env()
             env_file_write(folder / f"{spec.key}.env", env)
-            platform_prepare(env, fixture_path)
+            if spec.key in joining:
+                platform_install_alone(env)
+            else:
+                platform_prepare(env, fixture_path)
             self.platforms[spec.key] = PlatformProcess(spec, env)
 
     def __getitem__(self, key: str) -> PlatformProcess:
@@ -245,7 +279,7 @@ class Cluster:
 
     def secret_of(self, key: str) -> str:
         """Return the signing secret seeded for platform ``key``."""
-        index = [s.key for s in self.specs].index(key)
+        index = [s.key for s in self.seeded].index(key)
         return self.fixture[index]["fields"]["signing_secret"]
 
     def start(self) -> "Cluster":

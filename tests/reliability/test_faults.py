@@ -1,0 +1,264 @@
+"""Fault injection: real platforms, a mixed workload, and faults while it runs.
+
+Platform A (source) and B (target, reached through a fault-injecting proxy),
+each with its gunicorn and Celery worker (with beat, so the relay runs). In
+every scenario a workload of at least 5,000 mixed changes (creates, updates,
+deletes, group edits) runs on A while one fault hits; after recovery B must
+equal A exactly. The suite prints a table: scenario, changes, lost,
+duplicated, seconds to converge (also written to test-artifacts/).
+"""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from demo.cluster import ROOT
+from tests.harness import Cluster, _process_env, free_port, wait_until
+from tests.reliability.proxy import FaultProxy
+
+pytestmark = [pytest.mark.e2e, pytest.mark.reliability]
+
+CHANGES = int(os.environ.get("RELIABILITY_CHANGES", "5000"))
+SYNCS = [
+    {"source": "a", "source_model": m, "target": "b", "target_model": m}
+    for m in ("auth.Group", "auth.User")
+]
+FAST_RECOVERY = {
+    "SYNC_RELAY_FREQUENCY": "2",
+    "SYNC_LEASE_SECONDS": "8",
+    "SYNC_HTTP_TIMEOUT": "3",
+    "SYNC_RETRY_BASE_SECONDS": "0.2",
+    "SYNC_RETRY_MAX_SECONDS": "2",
+    # Every fault here is transient: nothing may end up dead.
+    "SYNC_MAX_ATTEMPTS": "100000",
+    "SYNC_LOG_LEVEL": "WARNING",
+}
+WORKLOAD = ROOT / "tests" / "reliability" / "workload.py"
+RESULTS: list[dict] = []
+
+
+class Broker:
+    """The cluster's broker, which a scenario may stop and start again.
+
+    With Redis (CELERY_BROKER_URL=redis://...) a private redis-server on a
+    free port, so stopping it touches nothing else; with the filesystem
+    transport, each platform's broker folder, taken away and put back.
+    """
+
+    def __init__(self, folder: Path) -> None:
+        self.redis_port = None
+        self.folder = folder
+        if os.environ.get("CELERY_BROKER_URL", "").startswith("redis"):
+            self.redis_port = free_port()
+            self.start()
+            os.environ["CELERY_BROKER_URL"] = f"redis://127.0.0.1:{self.redis_port}/0"
+
+    def start(self) -> None:
+        if self.redis_port is None:
+            for moved in self.folder.glob("*/broker.away"):
+                moved.rename(moved.with_name("broker"))
+            return
+        subprocess.run(
+            [
+                "redis-server",
+                "--port",
+                str(self.redis_port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--daemonize",
+                "yes",
+                "--dir",
+                str(self.folder),
+                "--logfile",
+                str(self.folder / "redis.log"),
+            ],
+            check=True,
+        )
+        wait_until(self._redis_up, timeout=20)
+
+    def stop(self) -> None:
+        if self.redis_port is None:
+            for folder in self.folder.glob("*/broker"):
+                folder.rename(folder.with_name("broker.away"))
+            return
+        subprocess.run(
+            ["redis-cli", "-p", str(self.redis_port), "shutdown", "nosave"],
+            capture_output=True,
+        )
+
+    def _redis_up(self) -> bool:
+        answer = subprocess.run(
+            ["redis-cli", "-p", str(self.redis_port), "ping"],
+            capture_output=True,
+            text=True,
+        )
+        return answer.stdout.strip() == "PONG"
+
+
+@pytest.fixture(scope="module")
+def rig(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("faults")
+    saved = os.environ.get("CELERY_BROKER_URL")
+    broker = Broker(folder)
+    cluster = Cluster(folder, ["a", "b"], SYNCS, FAST_RECOVERY, redis_first=0)
+    target = cluster["b"].spec
+    target.listen_port = free_port()
+    proxy = FaultProxy(port=target.port, upstream=target.listen_port)
+    cluster.start()
+    yield cluster, proxy, broker
+    cluster.stop()
+    proxy.close()
+    broker.stop()
+    if saved is None:
+        os.environ.pop("CELERY_BROKER_URL", None)
+    else:
+        os.environ["CELERY_BROKER_URL"] = saved
+    _table_print()
+
+
+def _sigkill(process) -> None:
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+
+
+def _target_web_killed(cluster, proxy, broker):
+    _sigkill(cluster["b"].web)
+    time.sleep(5)
+    cluster["b"].web_start()
+
+
+def _worker_killed(key):
+    def inject(cluster, proxy, broker):
+        _sigkill(cluster[key].worker)
+        time.sleep(3)
+        cluster[key].worker_start()
+
+    return inject
+
+
+def _broker_restarted(cluster, proxy, broker):
+    broker.stop()
+    time.sleep(6)
+    broker.start()
+    time.sleep(3)
+    # A worker that lost its broker may exit; a supervisor (systemd, compose's
+    # restart policy) starts it again, and so does this harness.
+    for platform in cluster.platforms.values():
+        if platform.worker.poll() is not None:
+            platform.worker_start()
+
+
+def _network(mode, delay=0.0, seconds=6.0):
+    def inject(cluster, proxy, broker):
+        proxy.set(mode, delay)
+        time.sleep(seconds)
+        proxy.set("pass")
+
+    return inject
+
+
+SCENARIOS = {
+    "target web killed and restarted": _target_web_killed,
+    "source worker SIGKILLed mid-batch": _worker_killed("a"),
+    "target worker SIGKILLed mid-batch": _worker_killed("b"),
+    "broker stopped and restarted": _broker_restarted,
+    "connections refused": _network("refuse"),
+    "responses delayed": _network("delay", 1.0),
+    "connections cut mid-response": _network("cut"),
+    "slow target (near the timeout)": _network("delay", 2.8, seconds=10),
+}
+
+
+def _agent(platform, *args):
+    answer = subprocess.run(
+        [sys.executable, str(WORKLOAD), *args],
+        env=_process_env(platform.env),
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert answer.returncode == 0, answer.stderr[-3000:]
+    return json.loads(answer.stdout.strip().splitlines()[-1])
+
+
+def _pending(cluster) -> int:
+    a = cluster["a"].python(
+        "from syncs.models import OutboxEvent; import json; print(json.dumps("
+        "OutboxEvent.objects.exclude(status='delivered').count()))"
+    )
+    b = cluster["b"].python(
+        "from webhooks.models import InboxEvent; import json; print(json.dumps("
+        "InboxEvent.objects.filter(status='pending').count()))"
+    )
+    return a + b
+
+
+def _converged(cluster, prefix) -> bool:
+    return _pending(cluster) == 0 and _agent(cluster["a"], "digest", prefix) == (
+        _agent(cluster["b"], "digest", prefix)
+    )
+
+
+@pytest.mark.parametrize("scenario", list(SCENARIOS))
+def test_target_equals_source_after_the_fault(rig, scenario):
+    cluster, proxy, broker = rig
+    prefix = f"f{list(SCENARIOS).index(scenario)}_"
+    row: dict = {"scenario": scenario, "counts": {}}
+    load = threading.Thread(
+        target=lambda: row.update(
+            counts=_agent(cluster["a"], "run", prefix, str(CHANGES), "0")
+        )
+    )
+    load.start()
+    time.sleep(4)  # the fault hits while the workload runs
+    SCENARIOS[scenario](cluster, proxy, broker)
+    load.join()
+    done = time.monotonic()
+    try:
+        wait_until(lambda: _converged(cluster, prefix), timeout=300, every=2)
+    finally:
+        source = {row[0]: row for row in _agent(cluster["a"], "digest", prefix)}
+        target = {row[0]: row for row in _agent(cluster["b"], "digest", prefix)}
+        lost = sum(1 for name, row in source.items() if target.get(name) != row)
+        duplicated = sum(1 for name in target if name not in source)
+        RESULTS.append(row)
+        row.update(
+            lost=lost,
+            duplicated=duplicated,
+            seconds=round(time.monotonic() - done, 1),
+        )
+    dead = cluster["a"].python(
+        "from syncs.models import OutboxEvent; import json; print(json.dumps("
+        "OutboxEvent.objects.filter(status__in=['dead', 'failed']).count()))"
+    )
+    assert (lost, duplicated, dead) == (0, 0, 0)
+
+
+def _table_print() -> None:
+    lines = [
+        "| scenario | changes | lost | duplicated | seconds to converge |",
+        "|---|---|---|---|---|",
+    ]
+    for row in RESULTS:
+        lines.append(
+            f"| {row['scenario']} | {sum(row['counts'].values())} | {row['lost']} "
+            f"| {row['duplicated']} | {row['seconds']} |"
+        )
+    table = "\n".join(lines)
+    artifacts = ROOT / "test-artifacts"
+    artifacts.mkdir(exist_ok=True)
+    broker = "redis" if os.environ.get("CELERY_BROKER_URL") else "filesystem"
+    (artifacts / f"reliability-{broker}.md").write_text(table + "\n")
+    print("\n" + table)

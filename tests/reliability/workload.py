@@ -1,0 +1,90 @@
+"""A mixed workload run inside the source platform's Django (with its env).
+
+    python tests/reliability/workload.py run PREFIX CHANGES SECONDS
+    python tests/reliability/workload.py digest PREFIX
+
+``run`` makes CHANGES changes to users named PREFIX*, spread over about
+SECONDS: creates, updates, deletes and group (many-to-many) edits, each in its
+own transaction. ``digest`` prints the state of those users as JSON, the same
+on every platform, so two platforms can be compared row by row.
+"""
+
+import json
+import os
+import random
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mooxsync.settings")
+
+GROUPS = ("blue", "green")
+
+
+def run(prefix: str, changes: int, seconds: float) -> dict:
+    """Make ``changes`` mixed changes; return how many of each kind."""
+    from django.contrib.auth.models import Group, User
+    from django.db import transaction
+
+    rng = random.Random(prefix)
+    groups = [Group.objects.get_or_create(name=name)[0] for name in GROUPS]
+    alive: list[int] = []
+    counts = {"create": 0, "update": 0, "delete": 0, "m2m": 0}
+    pause = seconds / max(changes, 1)
+    for step in range(changes):
+        kind = _kind(rng, alive)
+        with transaction.atomic():
+            if kind == "create":
+                user = User.objects.create(
+                    username=f"{prefix}{step}", email=f"{step}@0", password="!"
+                )
+                alive.append(user.pk)
+            elif kind == "update":
+                user = User.objects.get(pk=rng.choice(alive))
+                user.email = f"{step}@{user.username}"
+                user.save()
+            elif kind == "delete":
+                User.objects.filter(pk=alive.pop(rng.randrange(len(alive)))).delete()
+            else:
+                user = User.objects.get(pk=rng.choice(alive))
+                group = rng.choice(groups)
+                if user.groups.filter(pk=group.pk).exists():
+                    user.groups.remove(group)
+                else:
+                    user.groups.add(group)
+        counts[kind] += 1
+        time.sleep(pause)
+    return counts
+
+
+def _kind(rng: random.Random, alive: list[int]) -> str:
+    if len(alive) < 20:
+        return "create"
+    return rng.choices(["create", "update", "delete", "m2m"], [4, 3, 1, 2])[0]
+
+
+def digest(prefix: str) -> list:
+    """Return every PREFIX* user as [username, email, active, groups], sorted."""
+    from django.contrib.auth.models import User
+
+    users = User.objects.filter(username__startswith=prefix).prefetch_related("groups")
+    return sorted(
+        [u.username, u.email, u.is_active, sorted(g.name for g in u.groups.all())]
+        for u in users
+    )
+
+
+def main() -> None:
+    import django
+
+    django.setup()
+    command, prefix, *rest = sys.argv[1:]
+    if command == "run":
+        print(json.dumps(run(prefix, int(rest[0]), float(rest[1]))))
+    else:
+        print(json.dumps(digest(prefix)))
+
+
+if __name__ == "__main__":
+    main()
