@@ -1,11 +1,18 @@
 """Celery tasks of the source side."""
 
+import logging
+
 from celery import shared_task
 from django.conf import settings
 
+from syncs import pull
 from syncs.delivery import outbox_drain
+from syncs.files.schedule import transfer_retry_delay
+from syncs.files.transfer import TransferRetry, record_files_transfer
 from syncs.outbox import outbox_delivered_purge, outbox_queue_name, outbox_targets_due
 from syncs.workqueue import work_run
+
+logger = logging.getLogger(__name__)
 
 
 @shared_task(acks_late=True, soft_time_limit=600, time_limit=660)
@@ -42,3 +49,78 @@ def outbox_relay() -> int:
 def outbox_purge() -> int:
     """Delete delivered outbox rows older than SYNC_PURGE_AFTER_DAYS."""
     return outbox_delivered_purge(days=settings.SYNC_PURGE_AFTER_DAYS)
+
+
+@shared_task(bind=True, acks_late=True, soft_time_limit=600, time_limit=660)
+def file_transfer(self, sync_id: int, object_pk: str) -> dict[str, str]:
+    """Send the files of one delivered record to its sync's target (FileSyncJob).
+
+    Retried with backoff while the target is down or has not applied the
+    record yet; each try resumes from the bytes the target already holds.
+    """
+    try:
+        return record_files_transfer(sync_id=sync_id, object_pk=object_pk)
+    except TransferRetry as exc:
+        raise self.retry(
+            exc=exc,
+            countdown=transfer_retry_delay(self.request.retries),
+            max_retries=settings.SYNC_MAX_ATTEMPTS,
+        ) from exc
+
+
+# No retries: the next run pulls the complete list again, which is the retry.
+@shared_task(soft_time_limit=300, time_limit=330)
+def syncs_pull() -> dict[str, int]:
+    """Pull this platform's syncs from the master (SyncApiJob).
+
+    Return how many syncs were created, updated, deleted and skipped.
+    """
+    try:
+        report = pull.syncs_pull()
+    except pull.PullError as exc:
+        logger.warning("Sync API job: %s", exc)
+        return {}
+    return {
+        kind: len(getattr(report, kind))
+        for kind in ("created", "updated", "deleted", "skipped")
+    }
+
+
+# The backup tasks import its services on use: the delivery tasks above, which
+# every worker runs all day, never need the digest machinery.
+@shared_task(soft_time_limit=300, time_limit=330)
+def backup_run() -> list[int]:
+    """Start the backup of each active sync from here whose interval is over.
+
+    Each Sync's ``interval`` counts the minutes from the start of its last
+    backup (by this task or the sync_backup command); SYNC_BACKUP_JOB_FREQUENCY
+    is how often this task looks.
+    """
+    from syncs.backup.schedule import backups_due
+    from syncs.backup.selectors import syncs_backed_up_here
+
+    due = backups_due(list(syncs_backed_up_here()))
+    for sync in due:
+        backup_sync.delay(sync.pk)
+    return [sync.pk for sync in due]
+
+
+# No retries: a failed backup is tried again when its interval is over.
+@shared_task(soft_time_limit=3600, time_limit=3660)
+def backup_sync(sync_id: int) -> dict:
+    """Back up one sync (SyncBackupJob) unless it is not due or already running."""
+    from syncs.backup.errors import BackupError
+    from syncs.backup.schedule import backup_claim
+    from syncs.backup.selectors import syncs_backed_up_here
+    from syncs.backup.services import sync_backup
+
+    sync = syncs_backed_up_here().filter(pk=sync_id).first()
+    if sync is None or not backup_claim(sync):
+        return {}
+    try:
+        report = sync_backup(sync=sync)
+    except BackupError as exc:
+        logger.warning("Backup of sync %s failed: %s", sync_id, exc)
+        return {}
+    logger.info("Backup: %s", report.as_text())
+    return report.as_dict()

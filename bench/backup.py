@@ -1,0 +1,428 @@
+"""Benchmark 4: what a backup costs against a naive full resend, by drift.
+
+Starts platforms S and T as the e2e harness does (gunicorn + Celery worker
+each, a sync S:auth.User -> T:auth.User) and puts N identical users in both
+databases directly (bulk_create, no signals). Then, for no drift, 0.1 % drift
+and 10 % drift (a quarter each: QuerySet.update, bulk_create and raw SQL
+deletes on S, raw SQL deletes on T), it measures in the same run:
+
+- backup: sync_backup on S, until its repair is delivered to T (then checks
+  that both tables have equal digests once T has applied it);
+- baseline: a naive full resend, every record of S serialized and POSTed to
+  T's webhook in signed batches of SYNC_BATCH_SIZE (its events are dropped
+  before T applies them).
+
+Both are timed until T has stored what they sent (T's worker is stopped while
+they run, so applying does not compete for the CPU with either).
+
+Every byte between S and T goes through a counting TCP proxy in front of T,
+so both are measured on the wire the same way (HTTP headers included).
+
+Each drift is measured --rounds times (a fresh drift each time); the fastest
+backup and the fastest full resend count, so a busy machine skews neither.
+
+    .venv/bin/python bench/backup.py [-n 100000] [--rounds 2] [--postgres URL]
+        [--redis URL]
+"""
+
+import argparse
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from contextlib import closing
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+SYNCS = [
+    {
+        "source": "s",
+        "source_model": "auth.User",
+        "target": "t",
+        "target_model": "auth.User",
+    }
+]
+PASSWORD = "pbkdf2_sha256$1000000$benchsalt0123$" + "A" * 43 + "="
+SCENARIOS = [("no drift", 0.0), ("0.1% drift", 0.001), ("10% drift", 0.10)]
+# (bytes, time) the backup may cost at most, as a share of the full resend.
+TARGETS = {"no drift": (0.02, None), "0.1% drift": (0.05, 0.25), "10% drift": (1, 1)}
+
+
+# --- inside a platform (python bench/backup.py --agent COMMAND ARGS) ---------------
+
+
+def _users(first: int, count: int, prefix: str = "bench") -> list:
+    from datetime import UTC, datetime
+
+    from django.contrib.auth.models import User
+
+    joined = datetime(2026, 1, 1, 12, 0, 0, 123456, tzinfo=UTC)
+    return [
+        User(
+            username=f"{prefix}{i:07d}",
+            email=f"{prefix}{i}@example.test",
+            first_name=f"First{i % 100}",
+            last_name=f"Last{i % 1000}",
+            password=PASSWORD,
+            date_joined=joined,
+        )
+        for i in range(first, first + count)
+    ]
+
+
+def agent_seed(count: str) -> dict:
+    """Create ``count`` users directly (bulk_create: no signals, no outbox)."""
+    from django.contrib.auth.models import User
+
+    started = time.perf_counter()
+    for first in range(0, int(count), 5000):
+        User.objects.bulk_create(_users(first, min(5000, int(count) - first)))
+    return {"seconds": time.perf_counter() - started}
+
+
+def _raw_delete(pks: list[int]) -> None:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        for first in range(0, len(pks), 500):
+            chunk = pks[first : first + 500]
+            marks = ", ".join(["%s"] * len(chunk))
+            cursor.execute(f"DELETE FROM auth_user WHERE id IN ({marks})", chunk)
+
+
+def agent_drift(side: str, each: str, seed: str) -> dict:
+    """Change ``each`` records per kind behind the listener's back."""
+    import random
+
+    from django.contrib.auth.models import User
+
+    each, rng = int(each), random.Random(seed)
+    pks = list(
+        User.objects.filter(username__startswith="bench").values_list("pk", flat=True)
+    )
+    picked = rng.sample(pks, min(len(pks), 2 * each))
+    if side == "t":
+        _raw_delete(picked[:each])
+        return {"deleted": each}
+    User.objects.filter(pk__in=picked[:each]).update(email=f"drift-{seed}@example.test")
+    User.objects.bulk_create(_users(0, each, prefix=f"new{seed}-"))
+    _raw_delete(picked[each:])
+    return {"updated": each, "created": each, "deleted": each}
+
+
+def agent_backup() -> dict:
+    """Back up the sync; return the report and the time until T has the repair."""
+    from syncs.backup.selectors import syncs_backed_up_here
+    from syncs.backup.services import sync_backup
+    from syncs.models import OutboxEvent
+
+    started = time.perf_counter()
+    report = sync_backup(sync=syncs_backed_up_here().get())
+    compared = time.perf_counter()
+    waiting = OutboxEvent.objects.exclude(status=OutboxEvent.Status.DELIVERED)
+    while waiting.exists():
+        if time.perf_counter() - started > 900:
+            raise SystemExit("the repair was not delivered within 15 minutes")
+        time.sleep(0.02)
+    return report.as_dict() | {
+        "compare_seconds": compared - started,
+        "total_seconds": time.perf_counter() - started,
+    }
+
+
+def _naive_events(records: list, run: str, first: int) -> list[dict]:
+    from syncs.digest.records import records_data
+    from syncs.identity import NATURAL_KEY, record_key
+
+    return [
+        {
+            "id": f"naive-{run}-{first + i}",
+            "version": 10**12 + first + i,
+            "type": "updated",
+            "model": "auth.User",
+            "source_model": "auth.User",
+            "key": record_key(record, NATURAL_KEY),
+            "data": data,
+            "should_delete": False,
+        }
+        for i, (record, data) in enumerate(
+            zip(records, records_data(records), strict=True)
+        )
+    ]
+
+
+def agent_naive(run: str) -> dict:
+    """Serialize every user and POST them all to T's webhook, batch by batch."""
+    from django.conf import settings
+    from django.contrib.auth.models import User
+    from django.core.serializers.json import DjangoJSONEncoder
+
+    from platforms.selectors import platform_current
+    from platforms.transport import envelope_send
+    from syncs.models import Sync
+
+    source = platform_current()
+    target = Sync.objects.select_related("target_platform").get().target_platform
+    started, sent, batch = time.perf_counter(), 0, []
+
+    def flush() -> None:
+        nonlocal sent
+        events = _naive_events(batch, run, sent)
+        body = json.dumps(
+            {"source": source.domain, "events": events},
+            cls=DjangoJSONEncoder,
+            separators=(",", ":"),
+        ).encode()
+        result = envelope_send(source=source, target=target, body=body)
+        if not result.ok:
+            raise SystemExit(f"full resend refused: {result.error}")
+        sent += len(batch)
+        batch.clear()
+
+    for record in User.objects.iterator(chunk_size=2000):
+        batch.append(record)
+        if len(batch) == settings.SYNC_BATCH_SIZE:
+            flush()
+    if batch:
+        flush()
+    return {"seconds": time.perf_counter() - started, "records": sent}
+
+
+def agent_inbox_drop(run: str) -> dict:
+    """Drop the naive resend's events before T's worker could apply them."""
+    from webhooks.models import InboxEvent
+
+    deleted, _ = InboxEvent.objects.filter(
+        event_id__startswith=f"naive-{run}-"
+    ).delete()
+    return {"deleted": deleted}
+
+
+def agent_settled() -> dict:
+    """Tell whether T has applied everything it received."""
+    from webhooks.models import InboxEvent
+
+    return {"settled": not InboxEvent.objects.filter(status="pending").exists()}
+
+
+def agent_digest() -> dict:
+    """Return the digest of every compared field of every user, and the count."""
+    from django.contrib.auth.models import User
+
+    from syncs.digest.hashing import buckets_encode
+    from syncs.digest.records import fields_comparable, model_field_names
+    from syncs.digest.scan import bucket_digests, model_scope
+
+    fields = fields_comparable(User, model_field_names(User))
+    scope = model_scope(User, identifier="natural_key", fields=fields)
+    found = bucket_digests(scope, buckets=1)
+    return {"digest": buckets_encode(found.digests), "records": found.counts[0]}
+
+
+def agent_point(domain: str) -> dict:
+    """Make this platform reach T at ``domain`` (the counting proxy)."""
+    from platforms.models import Platform
+    from syncs.models import Sync
+
+    target = Sync.objects.get().target_platform_id
+    return {"updated": Platform.objects.filter(pk=target).update(domain=domain)}
+
+
+def agent_main(command: str, *args: str) -> None:
+    import django
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mooxsync.settings")
+    django.setup()
+    print(json.dumps(globals()[f"agent_{command}"](*args)))
+
+
+# --- the benchmark -------------------------------------------------------------
+
+
+class WireMeter:
+    """A TCP proxy on 127.0.0.1 to one port that counts the bytes both ways."""
+
+    def __init__(self, upstream_port: int) -> None:
+        self.upstream = ("127.0.0.1", upstream_port)
+        self.bytes = 0
+        self._lock = threading.Lock()
+        self._server = socket.create_server(("127.0.0.1", 0))
+        self.port = self._server.getsockname()[1]
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def reset(self) -> None:
+        with self._lock:
+            self.bytes = 0
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self._server.accept()
+            except OSError:
+                return  # closed
+            upstream = socket.create_connection(self.upstream)
+            for source, sink in ((client, upstream), (upstream, client)):
+                threading.Thread(
+                    target=self._pump, args=(source, sink), daemon=True
+                ).start()
+
+    def _pump(self, source: socket.socket, sink: socket.socket) -> None:
+        with closing(source), closing(sink):
+            try:
+                while data := source.recv(65536):
+                    sink.sendall(data)
+                    with self._lock:
+                        self.bytes += len(data)
+            except OSError:
+                pass
+
+    def close(self) -> None:
+        self._server.close()
+
+
+def agent(platform, command: str, *args: str) -> dict:
+    """Run an agent command inside a platform's env; return its JSON."""
+    from tests.harness import _process_env
+
+    result = subprocess.run(
+        [sys.executable, str(Path(__file__)), "--agent", command, *args],
+        env=_process_env(platform.env),
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    if result.returncode:
+        raise SystemExit(f"{command} on {platform.spec.key}: {result.stderr[-3000:]}")
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def _converged(s, t) -> bool:
+    deadline = time.monotonic() + 600
+    while not agent(t, "settled")["settled"]:
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.5)
+    return agent(s, "digest") == agent(t, "digest")
+
+
+def measure(cluster, meter: WireMeter, tag: str, each: int) -> tuple[dict, dict]:
+    """Drift, back up, resend everything naively; check; return both figures."""
+    s, t = cluster["s"], cluster["t"]
+    if each:
+        agent(s, "drift", "s", str(each), tag)
+        agent(t, "drift", "t", str(each), tag + "t")
+    # Both are measured until T has stored what they sent, not applied it: T's
+    # worker waits meanwhile, and the full resend's events are dropped unapplied.
+    t.worker_stop()
+    try:
+        meter.reset()
+        backup = agent(s, "backup")
+        backup["wire_bytes"] = meter.bytes
+        meter.reset()
+        naive = agent(s, "naive", tag)
+        naive["wire_bytes"] = meter.bytes
+        agent(t, "inbox_drop", tag)
+    finally:
+        t.worker_start()
+    backup["converged"] = _converged(s, t)
+    return backup, naive
+
+
+def scenario(
+    cluster, meter: WireMeter, run: int, share: float, count: int, rounds: int
+) -> dict:
+    """Measure one drift ``rounds`` times (a fresh drift each); keep the best."""
+    each = max(1, round(count * share / 4)) if share else 0
+    found = [measure(cluster, meter, f"r{run}x{n}", each) for n in range(rounds)]
+    return {
+        "name": SCENARIOS[run][0],
+        "drift": 4 * each,
+        "rounds": rounds,
+        "converged": all(backup["converged"] for backup, _ in found),
+        "backup": min((b for b, _ in found), key=lambda b: b["total_seconds"]),
+        "naive": min((n for _, n in found), key=lambda n: n["seconds"]),
+    }
+
+
+def _mb(count: int) -> str:
+    return f"{count / 1e6:8.3f} MB"
+
+
+def report(figures: dict) -> None:
+    backup, naive = figures["backup"], figures["naive"]
+    share_bytes = backup["wire_bytes"] / naive["wire_bytes"]
+    share_time = backup["total_seconds"] / naive["seconds"]
+    most_bytes, most_time = TARGETS[figures["name"]]
+    verdict = share_bytes <= most_bytes and (
+        most_time is None or share_time <= most_time
+    )
+    print(
+        f"\n{figures['name']} ({figures['drift']} records drifted, best of "
+        f"{figures['rounds']}): {'PASS' if verdict else 'FAIL'}"
+        f"\n  backup     {_mb(backup['wire_bytes'])} on the wire, "
+        f"{backup['total_seconds']:6.2f} s until delivered "
+        f"(compare {backup['compare_seconds']:.2f} s); created {backup['created']}, "
+        f"updated {backup['updated']}, deleted {backup['deleted']}, "
+        f"unchanged {backup['unchanged']}; {backup['buckets_differing']} of "
+        f"{backup['buckets']} buckets differ; converged: {figures['converged']}"
+        f"\n             its own count: digests {_mb(backup['exchange_bytes'])} in "
+        f"{backup['exchange_requests']} requests, repair bodies "
+        f"{_mb(backup['repair_bytes'])} in {backup['repair_webhooks']} webhooks"
+        f"\n  full resend {_mb(naive['wire_bytes'])} on the wire, "
+        f"{naive['seconds']:6.2f} s for {naive['records']} records"
+        f"\n  backup / full resend: bytes {share_bytes:7.2%} "
+        f"(target <= {most_bytes:.0%}), time {share_time:7.2%}"
+        + (f" (target <= {most_time:.0%})" if most_time is not None else "")
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("-n", type=int, default=100_000, help="users per platform")
+    parser.add_argument(
+        "--postgres", help="e.g. postgres://postgres@127.0.0.1:5432/test"
+    )
+    parser.add_argument("--redis", help="e.g. redis://127.0.0.1:6379/0")
+    parser.add_argument(
+        "--rounds", type=int, default=2, help="measurements per drift; the best counts"
+    )
+    args = parser.parse_args()
+    for name, value in (
+        ("DATABASE_URL", args.postgres),
+        ("CELERY_BROKER_URL", args.redis),
+    ):
+        if value:
+            os.environ[name] = value
+    from tests.harness import Cluster
+
+    folder = Path(tempfile.mkdtemp(prefix="mooxsync-bench-backup-"))
+    env = {"SYNC_LOG_LEVEL": "WARNING"}
+    cluster = Cluster(folder, ["s", "t"], SYNCS, extra_env=env, redis_first=8).start()
+    meter = WireMeter(cluster["t"].spec.port)
+    database = "PostgreSQL" if args.postgres else "SQLite"
+    print(f"Backup vs full resend, {args.n} users per platform, {database}")
+    try:
+        agent(cluster["s"], "point", f"127.0.0.1:{meter.port}")
+        for key in ("s", "t"):
+            seeded = agent(cluster[key], "seed", str(args.n))
+            print(f"  seeded {key.upper()} in {seeded['seconds']:.1f} s")
+        if not _converged(cluster["s"], cluster["t"]):
+            raise SystemExit("S and T differ before the first scenario")
+        for run, (_, share) in enumerate(SCENARIOS):
+            report(scenario(cluster, meter, run, share, args.n, args.rounds))
+    finally:
+        meter.close()
+        cluster.stop()
+
+
+if __name__ == "__main__":
+    if sys.argv[1:2] == ["--agent"]:
+        agent_main(*sys.argv[2:])
+    else:
+        main()

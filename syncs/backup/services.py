@@ -1,0 +1,89 @@
+"""Back up one sync: find its drift, send the repair, report."""
+
+import time
+
+from platforms.selectors import platform_current
+from syncs.backup.client import DigestClient
+from syncs.backup.compare import Drift, Exchange, drift_find, drift_plan
+from syncs.backup.errors import BackupError
+from syncs.backup.progress import ProgressFactory, progress_silent
+from syncs.backup.repair import (
+    repair_measure,
+    repair_number,
+    repair_rows,
+    repair_write,
+)
+from syncs.backup.report import BackupReport
+from syncs.backup.schedule import backup_postpone
+from syncs.backup.scope import source_fields, source_scope
+from syncs.identity import IdentityError, model_identifier_require
+from syncs.models import Sync
+
+
+def _identifier(sync: Sync) -> str:
+    try:
+        return model_identifier_require(sync.source_model)
+    except (LookupError, ValueError) as exc:
+        raise BackupError(f"{sync.source_model} is not installed here: {exc}") from None
+    except IdentityError as exc:
+        raise BackupError(str(exc)) from None
+
+
+def _drift(sync: Sync, client: DigestClient, progress: ProgressFactory) -> Drift:
+    identifier = _identifier(sync)
+    request = {
+        "source_model": sync.source_model,
+        "model": sync.target_model,
+        "fields": source_fields(sync),
+    }
+    exchange = Exchange(client, request, progress, deletes=not sync.sync_ids)
+    fields, target_records = drift_plan(exchange)
+    exchange = Exchange(
+        client, request | {"fields": fields}, progress, exchange.deletes
+    )
+    scope = source_scope(sync, identifier=identifier, fields=fields)
+    return drift_find(exchange, scope, target_records=target_records)
+
+
+def sync_backup(
+    *,
+    sync: Sync,
+    dry_run: bool = False,
+    progress: ProgressFactory = progress_silent,
+    client: DigestClient | None = None,
+) -> BackupReport:
+    """Make the sync's target equal to its source, sending only what differs.
+
+    With ``dry_run`` nothing is written: the report says what would be sent.
+    Raises BackupError when the sync cannot be compared.
+    """
+    started = time.monotonic()
+    source = platform_current()
+    if source is None or source.pk != sync.source_platform_id:
+        raise BackupError(f"Sync {sync.pk} does not send from this platform.")
+    client = client or DigestClient(source=source, target=sync.target_platform)
+    drift = _drift(sync, client, progress)
+    rows = repair_rows(sync=sync, drift=drift)
+    if dry_run:
+        repair_number(rows=rows)
+    else:
+        repair_write(rows=rows)
+        backup_postpone(sync)
+    size = repair_measure(source=source, target=sync.target_platform, rows=rows)
+    return BackupReport(
+        sync_id=sync.pk,
+        title=str(sync),
+        dry_run=dry_run,
+        checked=drift.checked,
+        created=len(drift.created),
+        updated=len(drift.updated),
+        deleted=len(drift.deleted),
+        unchanged=drift.unchanged,
+        buckets=drift.buckets,
+        buckets_differing=drift.buckets_differing,
+        exchange_requests=client.requests,
+        exchange_bytes=client.bytes_total,
+        repair_webhooks=size.webhooks,
+        repair_bytes=size.bytes,
+        seconds=time.monotonic() - started,
+    )

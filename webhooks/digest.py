@@ -1,0 +1,151 @@
+"""The digest endpoint: a source's backup compares its records with this target's.
+
+POST {SYNC_WEBHOOK_URL}/digest, signed like the webhook. It answers only for
+the target model of an active sync from the sender to this platform, and only
+over fields of that model. Operations, each over the records of that model:
+
+- ``plan``: which of the given fields compare (see field_compares), and how
+  many records there are;
+- ``buckets``: the digest of every bucket, for a bucket count;
+- ``records``: the key and digest of each record in the buckets ``numbers``.
+"""
+
+from django.apps import apps
+from django.conf import settings
+from django.http import Http404
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
+from rest_framework.permissions import AllowAny
+from rest_framework.renderers import JSONRenderer
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from platforms.selectors import platform_current
+from syncs.digest.hashing import MAX_BUCKETS, bucket_count_valid, buckets_encode
+from syncs.digest.records import fields_comparable
+from syncs.digest.scan import bucket_digests, bucket_entries, model_scope
+from syncs.identity import IdentityError, model_identifier_require
+from syncs.models import MODEL_LABEL_RE, Sync
+from webhooks.envelope import (
+    EnvelopeRefused,
+    envelope_parse,
+    envelope_sync_for,
+    fields_check,
+)
+from webhooks.verify import RequestRefused, signed_request_read
+from webhooks.views import RawParser
+
+MAX_FIELDS = 1000
+
+
+class DigestRequestSerializer(serializers.Serializer):
+    op = serializers.ChoiceField(choices=["plan", "buckets", "records"])
+    source_model = serializers.RegexField(MODEL_LABEL_RE.pattern, max_length=255)
+    model = serializers.RegexField(MODEL_LABEL_RE.pattern, max_length=255)
+    fields = serializers.ListField(
+        child=serializers.CharField(max_length=255), max_length=MAX_FIELDS
+    )
+    buckets = serializers.IntegerField(
+        min_value=1, max_value=MAX_BUCKETS, required=False
+    )
+    numbers = serializers.ListField(
+        child=serializers.IntegerField(min_value=0, max_value=MAX_BUCKETS - 1),
+        max_length=MAX_BUCKETS,
+        required=False,
+    )
+
+    def validate(self, attrs: dict) -> dict:
+        if attrs["op"] == "plan":
+            return attrs
+        buckets = attrs.get("buckets")
+        if buckets is None or not bucket_count_valid(buckets):
+            raise serializers.ValidationError(
+                {"buckets": f"A power of two from 1 to {MAX_BUCKETS}."}
+            )
+        if attrs["op"] == "records":
+            numbers = attrs.get("numbers")
+            if numbers is None or any(number >= buckets for number in numbers):
+                raise serializers.ValidationError(
+                    {"numbers": f"A list of bucket numbers below {buckets}."}
+                )
+        return attrs
+
+
+def _error(code: str, detail: str, status: int) -> Response:
+    return Response({"error": code, "detail": detail}, status=status)
+
+
+def _first_error(errors: dict) -> str:
+    name, messages = next(iter(errors.items()))
+    message = messages[0] if isinstance(messages, list) and messages else messages
+    return f"{name}: {message}"
+
+
+def digest_answer(*, sync: Sync, identifier: str, request: dict) -> dict:
+    """Answer one digest request over the records of the sync's target model."""
+    model = apps.get_model(sync.target_model)
+    if request["op"] == "plan":
+        fields = fields_comparable(model, request["fields"])
+        return {"fields": fields, "records": model._default_manager.count()}
+    scope = model_scope(model, identifier=identifier, fields=request["fields"])
+    if request["op"] == "buckets":
+        found = bucket_digests(scope, buckets=request["buckets"])
+        return {"buckets": request["buckets"], "digests": buckets_encode(found.digests)}
+    entries = bucket_entries(
+        scope, buckets=request["buckets"], numbers=set(request["numbers"])
+    )
+    return {
+        "records": {
+            str(number): [[entry.key, entry.digest] for entry in bucket.values()]
+            for number, bucket in entries.items()
+        }
+    }
+
+
+@extend_schema(exclude=True)  # signed machine endpoint, described in the README
+class DigestView(APIView):
+    """Verify a signed digest request, check the allow-list, answer the digests."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+    parser_classes = [RawParser]
+    renderer_classes = [JSONRenderer]
+
+    def post(self, request):
+        if not settings.SYNC_WEBHOOK_ENABLED:
+            raise Http404
+        try:
+            sender, body = signed_request_read(request)
+        except RequestRefused as exc:
+            return _error(exc.code, exc.detail, exc.status)
+        if sender.bootstrap or sender.platform is None:
+            return _error(
+                "unknown_platform", "Only a known platform may ask for digests.", 401
+            )
+        try:
+            payload = envelope_parse(body)
+        except ValueError as exc:
+            return _error("invalid_json", f"The body is not JSON: {exc}", 400)
+        digest_request = DigestRequestSerializer(data=payload)
+        if not digest_request.is_valid():
+            return _error("invalid", _first_error(digest_request.errors), 400)
+        return self.answer(sender.platform, digest_request.validated_data)
+
+    def answer(self, source, digest_request: dict) -> Response:
+        """Check that the sender may ask about this model and these fields; answer."""
+        target = platform_current()
+        if target is None:
+            return _error("not_installed", "This platform has no Platform row.", 503)
+        try:
+            sync = envelope_sync_for(
+                digest_request, source=source, target=target, syncs={}
+            )
+            fields_check(sync, dict.fromkeys(digest_request["fields"]))
+            identifier = model_identifier_require(sync.target_model)
+        except EnvelopeRefused as exc:
+            return _error(exc.code, exc.detail, exc.status)
+        except IdentityError as exc:
+            return _error("no_identifier", str(exc), 400)
+        return Response(
+            digest_answer(sync=sync, identifier=identifier, request=digest_request)
+        )
