@@ -40,11 +40,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+# Keys of their own: a platform's PostgreSQL database and Redis database are
+# named after its key, and the e2e tests use "s" and "t".
+SOURCE, TARGET = "bs", "bt"
 SYNCS = [
     {
-        "source": "s",
+        "source": SOURCE,
         "source_model": "auth.User",
-        "target": "t",
+        "target": TARGET,
         "target_model": "auth.User",
     }
 ]
@@ -107,7 +110,7 @@ def agent_drift(side: str, each: str, seed: str) -> dict:
         User.objects.filter(username__startswith="bench").values_list("pk", flat=True)
     )
     picked = rng.sample(pks, min(len(pks), 2 * each))
-    if side == "t":
+    if side == "target":
         _raw_delete(picked[:each])
         return {"deleted": each}
     User.objects.filter(pk__in=picked[:each]).update(email=f"drift-{seed}@example.test")
@@ -313,10 +316,10 @@ def _converged(s, t) -> bool:
 
 def measure(cluster, meter: WireMeter, tag: str, each: int) -> tuple[dict, dict]:
     """Drift, back up, resend everything naively; check; return both figures."""
-    s, t = cluster["s"], cluster["t"]
+    s, t = cluster[SOURCE], cluster[TARGET]
     if each:
-        agent(s, "drift", "s", str(each), tag)
-        agent(t, "drift", "t", str(each), tag + "t")
+        agent(s, "drift", "source", str(each), tag)
+        agent(t, "drift", "target", str(each), tag + "t")
     # Both are measured until T has stored what they sent, not applied it: T's
     # worker waits meanwhile, and the full resend's events are dropped unapplied.
     t.worker_stop()
@@ -403,16 +406,18 @@ def main() -> None:
 
     folder = Path(tempfile.mkdtemp(prefix="mooxsync-bench-backup-"))
     env = {"SYNC_LOG_LEVEL": "WARNING"}
-    cluster = Cluster(folder, ["s", "t"], SYNCS, extra_env=env, redis_first=8).start()
-    meter = WireMeter(cluster["t"].spec.port)
+    cluster = Cluster(
+        folder, [SOURCE, TARGET], SYNCS, extra_env=env, redis_first=6
+    ).start()
+    meter = WireMeter(cluster[TARGET].spec.port)
     database = "PostgreSQL" if args.postgres else "SQLite"
     print(f"Backup vs full resend, {args.n} users per platform, {database}")
     try:
-        agent(cluster["s"], "point", f"127.0.0.1:{meter.port}")
-        for key in ("s", "t"):
+        agent(cluster[SOURCE], "point", f"127.0.0.1:{meter.port}")
+        for key in (SOURCE, TARGET):
             seeded = agent(cluster[key], "seed", str(args.n))
-            print(f"  seeded {key.upper()} in {seeded['seconds']:.1f} s")
-        if not _converged(cluster["s"], cluster["t"]):
+            print(f"  seeded {key[1].upper()} in {seeded['seconds']:.1f} s")
+        if not _converged(cluster[SOURCE], cluster[TARGET]):
             raise SystemExit("S and T differ before the first scenario")
         for run, (_, share) in enumerate(SCENARIOS):
             report(scenario(cluster, meter, run, share, args.n, args.rounds))

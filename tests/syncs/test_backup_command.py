@@ -72,9 +72,10 @@ def test_inactive_sync_is_a_command_error(user_sync):
         _backup("--sync", str(user_sync.pk))
 
 
-def test_platform_without_its_row_is_a_command_error(db):
+@pytest.mark.parametrize("args", [("--sync", "1"), ()])
+def test_platform_without_its_row_is_a_command_error(db, args):
     with pytest.raises(CommandError, match="no Platform row"):
-        _backup("--sync", "1")
+        _backup(*args)
 
 
 def test_dry_run_reports_and_writes_nothing(memory_target, user_sync):

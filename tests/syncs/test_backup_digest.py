@@ -76,6 +76,8 @@ def test_bucket_digests_travel_as_base64_and_differences_are_named():
 
 
 def test_records_data_is_what_records_serialize_writes():
+    from demoapp.models import Document
+
     editors, writers = Group.objects.create(name="ed"), Group.objects.create(name="wr")
     editors.permissions.add(*Permission.objects.order_by("-pk")[:3])
     ada = UserFactory(username="ada")
@@ -83,7 +85,9 @@ def test_records_data_is_what_records_serialize_writes():
     ada.user_permissions.add(Permission.objects.get(codename="view_user"))
     UserFactory(username="bob")
     PlatformFactory()
+    Document.objects.create(slug="a", title="A", attachment="documents/a.png")
     for records, m2m in (
+        (list(Document.objects.all()), []),
         (list(User.objects.order_by("pk")), ["groups", "user_permissions"]),
         (list(Group.objects.order_by("pk")), ["permissions"]),
         (list(Permission.objects.order_by("pk")[:20]), []),

@@ -6,7 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from syncs.backup.errors import BackupError
-from syncs.backup.selectors import sync_for_backup, syncs_backed_up_here
+from syncs.backup.selectors import sync_for_backup, syncs_for_backup
 from syncs.backup.services import sync_backup
 
 
@@ -33,7 +33,7 @@ class Command(BaseCommand):
             syncs = (
                 [sync_for_backup(options["sync"])]
                 if options["sync"] is not None
-                else list(syncs_backed_up_here())
+                else syncs_for_backup()
             )
         except BackupError as exc:
             raise CommandError(str(exc)) from None
