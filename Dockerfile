@@ -26,4 +26,5 @@ USER mooxsync
 
 EXPOSE 8000
 
-CMD ["gunicorn", "mooxsync.wsgi", "--bind", "0.0.0.0:8000", "--access-logfile", "-"]
+# A backup digest request reads a whole table on the target: allow it time.
+CMD ["gunicorn", "mooxsync.wsgi", "--bind", "0.0.0.0:8000", "--timeout", "300", "--access-logfile", "-"]
