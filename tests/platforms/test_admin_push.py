@@ -74,8 +74,6 @@ def test_pushing_needs_a_post_and_the_change_permission(client, admin_client):
 def test_the_real_push_service_explains_why_it_did_not_run(
     admin_client, current_platform
 ):
-    if not hasattr(services, "platforms_push_all"):
-        pytest.skip("platforms.services.platforms_push_all is not written yet")
     [(level, text)] = messages_of(admin_client.post(PUSH_URL, follow=True))
     assert level == "error"  # this platform is no master: nothing is pushed
     assert text.startswith("Syncing platforms failed:")

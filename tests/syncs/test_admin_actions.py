@@ -102,7 +102,6 @@ def test_sync_now_shows_a_report_in_its_own_words(admin_client, monkeypatch):
 
 
 def test_sync_now_calls_the_real_backup_service(admin_client, current_platform):
-    pytest.importorskip("syncs.backup.services")
     sync = SyncFactory(title="Elsewhere")  # sends from another platform
     [(level, text)] = messages_of(sync_now(admin_client, sync))
     assert level == "error"
