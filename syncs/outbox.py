@@ -56,6 +56,11 @@ def outbox_record(
     targets = _outbox_write(rows)
     if not targets:
         return  # a drain is requested already and will see these rows
+    outbox_delivery_request_on_commit(targets=targets)
+
+
+def outbox_delivery_request_on_commit(*, targets: set[int]) -> None:
+    """Ask for delivery to ``targets`` once the current transaction commits."""
     # Robust: the change is committed, so a broker that is down must not turn
     # the save into an error; the next commit asks again. (Django names the
     # callback when it logs the failure: give the partial a name.)

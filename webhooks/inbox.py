@@ -10,7 +10,8 @@ from webhooks.models import InboxEvent
 INBOX_QUEUE = "inbox"
 
 
-def _apply_request() -> None:
+def inbox_apply_request() -> None:
+    """Ask for SyncJob, unless a request is pending already."""
     from webhooks.tasks import inbox_apply  # tasks import this module
 
     work_request(INBOX_QUEUE, inbox_apply.delay)
@@ -58,5 +59,5 @@ def inbox_store(*, source: Platform, rows: list[InboxEvent]) -> tuple[int, int]:
     fresh = {row.event_id: row for row in rows if row.event_id not in seen}
     InboxEvent.objects.bulk_create(fresh.values(), ignore_conflicts=True)
     if fresh:
-        transaction.on_commit(_apply_request)
+        transaction.on_commit(inbox_apply_request)
     return len(fresh), len(rows) - len(fresh)

@@ -2,7 +2,7 @@
 
 from django.db import transaction
 
-from webhooks.inbox import _apply_request
+from webhooks.inbox import inbox_apply_request
 from webhooks.models import InboxEvent
 
 RETRYABLE = [InboxEvent.Status.FAILED, InboxEvent.Status.PENDING]
@@ -18,5 +18,5 @@ def inbox_retry(*, queryset) -> int:
         status=InboxEvent.Status.PENDING, error="", applied_at=None
     )
     if count:
-        transaction.on_commit(_apply_request, robust=True)
+        transaction.on_commit(inbox_apply_request, robust=True)
     return count

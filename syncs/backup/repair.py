@@ -5,7 +5,6 @@ handlers, platform relations), signed and retried like any other change.
 """
 
 from dataclasses import dataclass
-from functools import partial, update_wrapper
 
 from django.conf import settings
 from django.db import transaction
@@ -17,7 +16,7 @@ from syncs.backup.compare import Drift
 from syncs.models import EventType, OutboxEvent, Sync
 
 # Delivery is asked for exactly as the listener asks for it (private there).
-from syncs.outbox import _delivery_request
+from syncs.outbox import outbox_delivery_request_on_commit
 from syncs.payload import envelope_build
 
 WRITE_BATCH = 1000
@@ -61,8 +60,7 @@ def repair_write(*, rows: list[OutboxEvent]) -> None:
     targets = {row.target_platform_id for row in rows}
     with transaction.atomic():
         OutboxEvent.objects.bulk_create(rows, batch_size=WRITE_BATCH)
-        request = update_wrapper(partial(_delivery_request, targets), _delivery_request)
-        transaction.on_commit(request, robust=True)
+        outbox_delivery_request_on_commit(targets=targets)
 
 
 def repair_number(*, rows: list[OutboxEvent]) -> None:
