@@ -1,12 +1,13 @@
 """Benchmark 1: the cost the listener adds to the source's write path.
 
 Saves N users one by one, each in its own transaction, with the listener on and
-off (the baseline, measured in the same run), creates and updates, and prints
-the ratio. Runs on a fresh SQLite file database and, when --postgres is given,
+off (the baseline, measured in the same run, the two taking turns every
+--block saves so that whatever else the machine does weighs on both alike),
+creates and updates, and prints the ratio. Runs on a fresh SQLite file database and, when --postgres is given,
 on a fresh PostgreSQL database too. The broker is Celery's filesystem transport
 in a temporary folder: delivery requests are really published.
 
-    .venv/bin/python bench/write_path.py [-n 2000] [--rounds 3] [--postgres URL]
+    .venv/bin/python bench/write_path.py [-n 2000] [--rounds 3] [--block 100] [--postgres URL]
 """
 
 import argparse
@@ -22,7 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def _run_one(database_url: str, count: int, rounds: int) -> dict:
+def _run_one(database_url: str, count: int, rounds: int, block: int) -> dict:
     """Measure in a child process configured for ``database_url``."""
     folder = tempfile.mkdtemp(prefix="mooxsync-bench-")
     env = os.environ | {
@@ -35,7 +36,7 @@ def _run_one(database_url: str, count: int, rounds: int) -> dict:
         "SYNC_PLATFORM_DOMAIN": "a.bench",
         "SYNC_REGISTRY_TTL": "3600",
     }
-    code = f"import bench.write_path as b; b._child({count}, {rounds})"
+    code = f"import bench.write_path as b; b._child({count}, {rounds}, {block})"
     result = subprocess.run(
         [sys.executable, "-c", code], env=env, cwd=ROOT, capture_output=True, text=True
     )
@@ -44,7 +45,7 @@ def _run_one(database_url: str, count: int, rounds: int) -> dict:
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
-def _child(count: int, rounds: int) -> None:
+def _child(count: int, rounds: int, block: int) -> None:
     import django
 
     django.setup()
@@ -54,7 +55,7 @@ def _child(count: int, rounds: int) -> None:
     from django.db import transaction
 
     from syncs.models import OutboxEvent, Sync
-    from syncs.registry import registry_invalidate
+    from syncs.registry import routes_for
     from tests.factories import PlatformFactory
 
     call_command("migrate", verbosity=0)
@@ -66,35 +67,48 @@ def _child(count: int, rounds: int) -> None:
         target_model="auth.User",
     )
     password = "!unusable"
+    routes_for("auth.user")  # load the listener's syncs before timing
 
-    def creates(prefix: str) -> float:
-        started = time.perf_counter()
-        for i in range(count):
-            with transaction.atomic():
-                User.objects.create(username=f"{prefix}{i}", password=password)
-        return time.perf_counter() - started
+    def create(listener: bool, i: int) -> None:
+        with transaction.atomic():
+            User.objects.create(username=f"{listener}{i}", password=password)
 
-    def updates(prefix: str) -> float:
-        users = list(User.objects.filter(username__startswith=prefix))
-        started = time.perf_counter()
-        for user in users:
-            with transaction.atomic():
-                user.email = f"{user.username}@changed.test"
-                user.save()
-        return time.perf_counter() - started
+    def update(listener: bool, i: int) -> None:
+        user = users[listener][i]
+        with transaction.atomic():
+            user.email = f"{user.username}{user.email}@changed.test"[:254]
+            user.save()
 
+    def alternate(save) -> dict[bool, float]:
+        """Time ``count`` saves per mode, off and on taking turns in blocks.
+
+        Taking turns (off-on, on-off, ...) spreads whatever else the machine
+        does over both modes alike.
+        """
+        spent = {False: 0.0, True: 0.0}
+        for turn, start in enumerate(range(0, count, block)):
+            for listener in (False, True) if turn % 2 == 0 else (True, False):
+                settings.SYNC_LISTENER_ENABLED = listener
+                started = time.perf_counter()
+                for i in range(start, min(start + block, count)):
+                    save(listener, i)
+                spent[listener] += time.perf_counter() - started
+        return spent
+
+    users: dict[bool, list[User]] = {}
     timings: dict[str, list[float]] = {}
-    for round_ in range(rounds):
+    for _ in range(rounds):
+        settings.SYNC_LISTENER_ENABLED = False
+        User.objects.all().delete()
+        created = alternate(create)
         for listener in (False, True):
-            settings.SYNC_LISTENER_ENABLED = listener
-            registry_invalidate()
-            prefix = f"r{round_}{'on' if listener else 'off'}_"
-            timings.setdefault(f"create_{str(listener).lower()}", []).append(
-                creates(prefix)
-            )
-            timings.setdefault(f"update_{str(listener).lower()}", []).append(
-                updates(prefix)
-            )
+            users[listener] = list(User.objects.filter(username__startswith=listener))
+        updated = alternate(update)
+        for kind, spent in (("create", created), ("update", updated)):
+            for listener, seconds in spent.items():
+                timings.setdefault(f"{kind}_{str(listener).lower()}", []).append(
+                    seconds
+                )
     outbox = OutboxEvent.objects.count()
     result = {key: statistics.median(values) for key, values in timings.items()}
     result["outbox_rows"] = outbox
@@ -122,18 +136,22 @@ def main() -> None:
     parser.add_argument("-n", type=int, default=2000)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument(
+        "--block", type=int, default=100, help="saves per turn of each mode"
+    )
+    parser.add_argument(
         "--postgres",
         help="base PostgreSQL URL, e.g. postgres://postgres@127.0.0.1:5432/test",
     )
     args = parser.parse_args()
     print(
-        f"Write path: {args.n} saves one by one, each its own transaction; "
+        f"Write path: {args.n} saves one by one per mode, each its own "
+        f"transaction, off and on taking turns every {args.block} saves; "
         f"median of {args.rounds} rounds"
     )
-    _report("sqlite", _run_one("", args.n, args.rounds), args.n)
+    _report("sqlite", _run_one("", args.n, args.rounds, args.block), args.n)
     if args.postgres:
         url = _fresh_postgres(args.postgres)
-        _report("postgres", _run_one(url, args.n, args.rounds), args.n)
+        _report("postgres", _run_one(url, args.n, args.rounds, args.block), args.n)
 
 
 def _fresh_postgres(base_url: str) -> str:
