@@ -60,13 +60,23 @@ def model_identifier_require(label: str) -> str:
 
 def record_key(record: models.Model, identifier: str):
     """Return the cross-platform key of a record (a list for natural keys)."""
+    # Keys are stored in JSON fields and travel in JSON: a UUID, date or Decimal
+    # must already be the value the other side reads back.
+    return json.loads(record_key_json(record, identifier))
+
+
+def record_key_json(record: models.Model, identifier: str) -> str:
+    """Return the cross-platform key of a record as JSON text."""
     if identifier == NATURAL_KEY:
         key = list(record.natural_key())
     else:
         key = getattr(record, identifier)
-    # Keys are stored in JSON fields and travel in JSON: a UUID, date or Decimal
-    # must already be the value the other side reads back.
-    return json.loads(json.dumps(key, cls=DjangoJSONEncoder))
+    return _key_encoder.encode(key)
+
+
+# One encoder for every key (json.dumps would build one per call): the listener
+# encodes a key on every save of a synced model.
+_key_encoder = DjangoJSONEncoder()
 
 
 def record_key_digest(key) -> str:
