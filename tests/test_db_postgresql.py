@@ -1,0 +1,103 @@
+"""The PostgreSQL backend's deferred statements (mooxsync.db.postgresql).
+
+They need the PostgreSQL pass (DATABASE_URL=postgres://..., as .ci/run's
+second pass sets): on SQLite there is no such backend to test.
+"""
+
+import psycopg
+import pytest
+from django.db import IntegrityError, connection, connections, transaction
+from django.db.backends.postgresql.base import DatabaseWrapper as DjangoPostgreSQL
+
+from syncs.models import WorkQueue
+from tests.factories import UserFactory
+
+pytestmark = [
+    pytest.mark.skipif(
+        connection.vendor != "postgresql",
+        reason="tests the PostgreSQL backend: run with a postgres:// DATABASE_URL",
+    ),
+    pytest.mark.django_db(transaction=True),
+]
+
+INSERT = (
+    "INSERT INTO syncs_workqueue (name, requested) VALUES (%s, false) RETURNING name"
+)
+
+
+def _committed_names() -> set[str]:
+    """Read the queue names from a connection of its own: committed rows only."""
+    settings = connection.settings_dict
+    with psycopg.connect(
+        host=settings["HOST"],
+        port=settings["PORT"] or 5432,
+        user=settings["USER"],
+        dbname=settings["NAME"],
+        password=settings["PASSWORD"] or None,
+    ) as other:
+        return {name for (name,) in other.execute("SELECT name FROM syncs_workqueue")}
+
+
+def test_the_project_runs_on_the_deferring_backend():
+    wrapper = connections["default"]
+    assert type(wrapper).__module__ == "mooxsync.db.postgresql.base"
+    assert isinstance(wrapper, DjangoPostgreSQL)
+
+
+def test_deferred_statement_waits_then_goes_with_commit():
+    with transaction.atomic():
+        UserFactory(username="ada")
+        deferred = connection.statement_defer(INSERT, ["q1"])
+        assert deferred.rows is None  # not sent yet
+
+    assert deferred.rows == [("q1",)]
+    assert _committed_names() == {"q1"}
+
+
+def test_next_statement_sends_the_deferred_one_first():
+    with transaction.atomic():
+        deferred = connection.statement_defer(INSERT, ["q1"])
+
+        # The query below sees the row: the database got the insert first.
+        assert list(WorkQueue.objects.values_list("name", flat=True)) == ["q1"]
+        assert deferred.rows == [("q1",)]
+        assert _committed_names() == set()
+
+    assert _committed_names() == {"q1"}
+
+
+def test_rollback_discards_deferred_statements_unsent():
+    with pytest.raises(RuntimeError), transaction.atomic():
+        deferred = connection.statement_defer(INSERT, ["q1"])
+        raise RuntimeError("the change fails")
+
+    assert deferred.rows is None
+    assert _committed_names() == set()
+    assert not WorkQueue.objects.exists()
+
+
+def test_savepoint_rollback_undoes_only_what_was_deferred_inside_it():
+    with transaction.atomic():
+        connection.statement_defer(INSERT, ["kept"])
+        with pytest.raises(RuntimeError), transaction.atomic():
+            connection.statement_defer(INSERT, ["dropped"])
+            raise RuntimeError("the inner change fails")
+
+    assert _committed_names() == {"kept"}
+
+
+def test_failing_deferred_statement_fails_the_commit_and_rolls_everything_back():
+    with pytest.raises(IntegrityError), transaction.atomic():
+        UserFactory(username="ada")
+        connection.statement_defer(INSERT, ["twice"])
+        connection.statement_defer(INSERT, ["twice"])
+
+    assert _committed_names() == set()
+    assert not WorkQueue.objects.exists()
+    # The connection is usable again.
+    UserFactory(username="grace")
+
+
+def test_defer_outside_a_transaction_is_refused():
+    with pytest.raises(RuntimeError, match="atomic block"):
+        connection.statement_defer(INSERT, ["q1"])
