@@ -68,7 +68,7 @@ def record_key(record: models.Model, identifier: str):
 def record_key_json(record: models.Model, identifier: str) -> str:
     """Return the cross-platform key of a record as JSON text."""
     if identifier == NATURAL_KEY:
-        key = list(record.natural_key())
+        key = record.natural_key()  # a tuple: JSON writes it as an array
     else:
         key = getattr(record, identifier)
     return _key_encoder.encode(key)

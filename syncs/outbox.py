@@ -41,24 +41,31 @@ def outbox_record(
     *, record: models.Model, event_type: str, routes: tuple[SyncRoute, ...]
 ) -> None:
     """Write one outbox row per route and ask for delivery once committed."""
+    # Every save of a synced model comes here: few objects, few calls (the
+    # garbage collector's share of a save grows with what a save allocates).
     pk = str(record.pk)
-    routes = [r for r in routes if not r.sync_ids or pk in r.sync_ids]
-    if not routes:
-        return
-    now = timezone.now()
-    rows = [
-        _OutboxRow(
-            sync_id=route.sync_id,
-            target_platform_id=route.target_platform_id,
-            event_type=event_type,
-            object_pk=pk,
-            object_key=record_key_json(record, route.identifier),
-            created_at=now,
-            next_attempt_at=_next_attempt_at(record, route, now),
+    rows = []
+    for route in routes:
+        if route.sync_ids and pk not in route.sync_ids:
+            continue
+        if not rows:
+            connection = connections[router.db_for_write(OutboxEvent)]
+            now = timezone.now()
+            created_at = connection.ops.adapt_datetimefield_value(now)
+        rows.append(
+            (  # the columns of _OutboxRow, then _NEW_ROW_VALUES
+                route.sync_id,
+                route.target_platform_id,
+                event_type,
+                pk,
+                record_key_json(record, route.identifier),
+                created_at,
+                _next_attempt_at(connection, record, route, now) or created_at,
+                *_NEW_ROW_VALUES,
+            )
         )
-        for route in routes
-    ]
-    _outbox_write(rows)
+    if rows:
+        _outbox_write(connection, rows)
 
 
 def outbox_delivery_request_on_commit(*, targets: set[int], flags=None) -> None:
@@ -73,7 +80,7 @@ def outbox_delivery_request_on_commit(*, targets: set[int], flags=None) -> None:
 
 
 class _OutboxRow(NamedTuple):
-    """The values of one new outbox row that differ from row to row."""
+    """The columns of a new outbox row that differ from row to row, in order."""
 
     sync_id: int
     target_platform_id: int
@@ -119,7 +126,33 @@ def _insert_sql(connection) -> tuple[str, str]:
     return found
 
 
-def _outbox_write(rows: list[_OutboxRow]) -> None:
+_write_sqls: dict[tuple[str, int, int], str] = {}
+
+
+def _write_sql(connection, rows: int, targets: int) -> str:
+    """Return one statement inserting ``rows`` rows and reading ``targets`` flags.
+
+    PostgreSQL returns (name, requested) rows; SQLite, for one row and one
+    target, hands back the flag from the insert (RETURNING).
+    """
+    key = (connection.vendor, rows, targets)
+    if found := _write_sqls.get(key):
+        return found
+    insert, one_row = _insert_sql(connection)
+    values = ", ".join([one_row] * rows)
+    if connection.vendor == "postgresql":
+        sql = f"WITH written AS ({insert}{values}) "
+        sql += work_flags_sql(connection, targets)
+    elif rows == targets == 1:
+        flag = work_flags_sql(connection, 1, columns="requested")
+        sql = f"{insert}{values} RETURNING ({flag})"
+    else:
+        raise ValueError(f"no single statement for {key}")
+    _write_sqls[key] = sql
+    return sql
+
+
+def _outbox_write(connection, rows: list[tuple]) -> None:
     """Insert outbox rows; ask for delivery on commit where nobody asked yet.
 
     This runs on every save of a synced model, in the save's transaction, so
@@ -130,16 +163,19 @@ def _outbox_write(rows: list[_OutboxRow]) -> None:
     than the insert. On PostgreSQL, where the round trip is the cost, the
     statement rides with the next one or with COMMIT (mooxsync.db.postgresql).
     """
-    connection = connections[router.db_for_write(OutboxEvent)]
-    insert, one_row = _insert_sql(connection)
-    params = _insert_params(connection, rows)
-    targets = {row.target_platform_id for row in rows}
+    if connection.vendor == "sqlite" and len(rows) == 1:
+        # The insert hands back the flag too (RETURNING).
+        target = rows[0][1]
+        params = (*rows[0], outbox_queue_name(target))
+        [(requested,)] = _fetch(connection, _write_sql(connection, 1, 1), params)
+        if not requested:
+            outbox_delivery_request_on_commit(targets={target})
+        return
+    targets = {row[1] for row in rows}
     names = [outbox_queue_name(target) for target in targets]
+    params = [*chain.from_iterable(rows), *names]
     if connection.vendor == "postgresql":
-        values = ", ".join([one_row] * len(rows))
-        flags = work_flags_sql(connection, len(names))
-        sql = f"WITH written AS ({insert}{values}) {flags}"
-        params = [*chain.from_iterable(params), *names]
+        sql = _write_sql(connection, len(rows), len(names))
         defer = getattr(connection, "statement_defer", None)
         if defer and connection.in_atomic_block and not connection.queries_logged:
             # The flags are read when the statement goes, so the request on
@@ -147,34 +183,14 @@ def _outbox_write(rows: list[_OutboxRow]) -> None:
             outbox_delivery_request_on_commit(targets=targets, flags=defer(sql, params))
             return
         found = _fetch(connection, sql, params)
-    elif len(rows) == 1:
-        # SQLite: the insert hands back the flag too, in one statement.
-        flag = work_flags_sql(connection, 1, columns="requested")
-        sql = f"{insert}{one_row} RETURNING ({flag})"
-        [(requested,)] = _fetch(connection, sql, [*params[0], *names])
-        found = [(names[0], requested)]
     else:
+        insert, one_row = _insert_sql(connection)
         values = ", ".join([one_row] * len(rows))
-        _fetch(connection, insert + values, list(chain.from_iterable(params)))
+        _fetch(connection, insert + values, params[: -len(names)])
         found = _fetch(connection, work_flags_sql(connection, len(names)), names)
     requested = {name for name, flag in found if flag}
     if waiting := {t for t in targets if outbox_queue_name(t) not in requested}:
         outbox_delivery_request_on_commit(targets=waiting)
-
-
-def _insert_params(connection, rows: list[_OutboxRow]) -> list[tuple]:
-    """Return each row's values in _insert_sql's order, ready for the driver."""
-    adapt_datetime = connection.ops.adapt_datetimefield_value
-    params = []
-    for row in rows:
-        created_at = adapt_datetime(row.created_at)
-        next_attempt_at = (
-            created_at
-            if row.next_attempt_at == row.created_at
-            else adapt_datetime(row.next_attempt_at)
-        )
-        params.append((*row[:5], created_at, next_attempt_at, *_NEW_ROW_VALUES))
-    return params
 
 
 def _fetch(connection, sql: str, params: list) -> list[tuple]:
@@ -190,13 +206,13 @@ def _fetch(connection, sql: str, params: list) -> list[tuple]:
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
             return cursor.fetchall() if cursor.description else []
-    connection.ensure_connection()
-    with connection.wrap_database_errors:
-        cursor = connection.connection.execute(_qmark(sql), params)
-        try:
-            return cursor.fetchall()
-        finally:
-            cursor.close()
+    if connection.connection is None:
+        connection.ensure_connection()
+    try:
+        return connection.connection.execute(_qmark(sql), params).fetchall()
+    except Exception:
+        with connection.wrap_database_errors:  # raise what Django would
+            raise
 
 
 @cache
@@ -205,14 +221,15 @@ def _qmark(sql: str) -> str:
     return sql.replace("%s", "?")
 
 
-def _next_attempt_at(record: models.Model, route: SyncRoute, now: datetime):
-    """Return when the change may be delivered: now, unless a transformer delays."""
+def _next_attempt_at(connection, record: models.Model, route: SyncRoute, now):
+    """Return when a transformer wants the change delivered, if it delays it."""
     if not route.uses_transformer:
-        return now
+        return None
     transformer = transformer_for(record._meta.label)
     delay = getattr(transformer, "delay", None)
-    seconds = delay(record) if delay else 0
-    return now + timedelta(seconds=seconds or 0)
+    if not (seconds := delay(record) if delay else 0):
+        return None
+    return connection.ops.adapt_datetimefield_value(now + timedelta(seconds=seconds))
 
 
 def outbox_record_many(

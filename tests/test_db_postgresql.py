@@ -52,6 +52,8 @@ def test_deferred_statement_waits_then_goes_with_commit():
 
     assert deferred.rows == [("q1",)]
     assert _committed_names() == {"q1"}
+    idle = psycopg.pq.TransactionStatus.IDLE
+    assert connection.connection.info.transaction_status == idle
 
 
 def test_next_statement_sends_the_deferred_one_first():

@@ -71,7 +71,7 @@ class DatabaseWrapper(base.DatabaseWrapper):
         if self._deferred and self.connection is not None:
             with self.wrap_database_errors:
                 self._deferred_send(then="COMMIT")
-        # Nothing left to do for psycopg if COMMIT went above: it knows.
+            return  # committed: psycopg saw it and has nothing left to do
         super()._commit()
 
     def _rollback(self) -> None:
