@@ -3,11 +3,13 @@
 Saves N users one by one, each in its own transaction, with the listener on and
 off (the baseline, measured in the same run, the two taking turns every
 --block saves so that whatever else the machine does weighs on both alike),
-creates and updates, and prints the ratio. Runs on a fresh SQLite file database and, when --postgres is given,
-on a fresh PostgreSQL database too. The broker is Celery's filesystem transport
-in a temporary folder: delivery requests are really published.
+creates and updates, and prints the ratio. Runs on a fresh SQLite file
+database and, when --postgres is given, on a fresh PostgreSQL database too.
+The broker is Celery's filesystem transport in a temporary folder: delivery
+requests are really published.
 
-    .venv/bin/python bench/write_path.py [-n 2000] [--rounds 3] [--block 100] [--postgres URL]
+    .venv/bin/python bench/write_path.py [-n 2000] [--rounds 3] [--block 100]
+        [--postgres URL]
 """
 
 import argparse

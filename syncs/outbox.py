@@ -1,9 +1,8 @@
 """Write side of the outbox: record a change in the same transaction as it."""
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 from functools import cache, partial, update_wrapper
 from itertools import chain
-from typing import NamedTuple
 
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connections, models, router, transaction
@@ -41,29 +40,26 @@ def outbox_record(
     *, record: models.Model, event_type: str, routes: tuple[SyncRoute, ...]
 ) -> None:
     """Write one outbox row per route and ask for delivery once committed."""
-    # Every save of a synced model comes here: few objects, few calls (the
-    # garbage collector's share of a save grows with what a save allocates).
+    # Every save of a synced model comes here: the row's values are built
+    # straight into the parameters the driver takes.
     pk = str(record.pk)
-    rows = []
-    for route in routes:
-        if route.sync_ids and pk not in route.sync_ids:
-            continue
-        if not rows:
-            connection = connections[router.db_for_write(OutboxEvent)]
-            now = timezone.now()
-            created_at = connection.ops.adapt_datetimefield_value(now)
-        rows.append(
-            (  # the columns of _OutboxRow, then _NEW_ROW_VALUES
-                route.sync_id,
-                route.target_platform_id,
-                event_type,
-                pk,
-                record_key_json(record, route.identifier),
-                created_at,
-                _next_attempt_at(connection, record, route, now) or created_at,
-                *_NEW_ROW_VALUES,
-            )
+    connection = connections[router.db_for_write(OutboxEvent)]
+    now = timezone.now()
+    created_at = connection.ops.adapt_datetimefield_value(now)
+    rows = [
+        (  # the columns of _ROW_COLUMNS, then those of _NEW_ROW_CONSTANTS
+            route.sync_id,
+            route.target_platform_id,
+            event_type,
+            pk,
+            record_key_json(record, route.identifier),
+            created_at,
+            _next_attempt_at(connection, record, route, now) or created_at,
+            *_NEW_ROW_VALUES,
         )
+        for route in routes
+        if not route.sync_ids or pk in route.sync_ids
+    ]
     if rows:
         _outbox_write(connection, rows)
 
@@ -79,18 +75,16 @@ def outbox_delivery_request_on_commit(*, targets: set[int], flags=None) -> None:
     transaction.on_commit(request, robust=True)
 
 
-class _OutboxRow(NamedTuple):
-    """The columns of a new outbox row that differ from row to row, in order."""
-
-    sync_id: int
-    target_platform_id: int
-    event_type: str
-    object_pk: str
-    object_key: str  # JSON text
-    created_at: datetime
-    next_attempt_at: datetime
-
-
+# The columns of a new outbox row that differ from row to row, in order.
+_ROW_COLUMNS = (
+    "sync_id",
+    "target_platform_id",
+    "event_type",
+    "object_pk",
+    "object_key",  # JSON text
+    "created_at",
+    "next_attempt_at",
+)
 # The columns every new row starts with the same value in.
 _NEW_ROW_CONSTANTS = {
     "status": OutboxEvent.Status.PENDING.value,
@@ -109,11 +103,11 @@ def _insert_sql(connection) -> tuple[str, str]:
     if found := _insert_sqls.get(connection.vendor):
         return found
     fields = {f.attname: f for f in OutboxEvent._meta.concrete_fields}
-    columns = [*_OutboxRow._fields, *_NEW_ROW_CONSTANTS]
+    columns = [*_ROW_COLUMNS, *_NEW_ROW_CONSTANTS]
     if set(columns) != set(fields) - {OutboxEvent._meta.pk.attname}:
         raise ImproperlyConfigured(
             f"syncs.outbox writes the columns {sorted(columns)} but OutboxEvent "
-            f"has {sorted(fields)}: update _OutboxRow or _NEW_ROW_CONSTANTS."
+            f"has {sorted(fields)}: update _ROW_COLUMNS or _NEW_ROW_CONSTANTS."
         )
     quote = connection.ops.quote_name
     json_mark = "%s::jsonb" if connection.vendor == "postgresql" else "%s"

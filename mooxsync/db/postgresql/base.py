@@ -30,6 +30,8 @@ class DeferredStatement:
 
 
 class DatabaseWrapper(base.DatabaseWrapper):
+    """Django's PostgreSQL backend with ``statement_defer()``."""
+
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self._deferred: list[DeferredStatement] = []
