@@ -4,6 +4,8 @@ They need the PostgreSQL pass (DATABASE_URL=postgres://..., as .ci/run's
 second pass sets): on SQLite there is no such backend to test.
 """
 
+import json
+
 import psycopg
 import pytest
 from django.db import IntegrityError, connection, connections, transaction
@@ -103,3 +105,32 @@ def test_failing_deferred_statement_fails_the_commit_and_rolls_everything_back()
 def test_defer_outside_a_transaction_is_refused():
     with pytest.raises(RuntimeError, match="atomic block"):
         connection.statement_defer(INSERT, ["q1"])
+
+
+def test_values_are_quoted_so_they_arrive_as_they_were():
+    awkward = "O'Brien \\ \"quoted\" ; DROP TABLE syncs_workqueue; -- é 中"
+    with transaction.atomic():
+        connection.statement_defer(INSERT, [awkward])
+        read = connection.statement_defer(
+            "SELECT name, requested, lease_until, %s::jsonb, %s FROM syncs_workqueue",
+            [json.dumps({"key": awkward}), None],
+        )
+
+    [(name, requested, lease_until, key, nothing)] = read.rows
+    assert (name, requested, lease_until, nothing) == (awkward, False, None, None)
+    assert json.loads(key) == {"key": awkward}  # Django reads jsonb as text
+    assert _committed_names() == {awkward}
+
+
+def test_a_transaction_the_deferred_statements_begin_keeps_its_isolation_level():
+    connection.ensure_connection()
+    connection.connection.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
+    try:
+        with transaction.atomic():
+            level = connection.statement_defer(
+                "SELECT current_setting('transaction_isolation')", []
+            )
+    finally:
+        connection.connection.isolation_level = None
+
+    assert level.rows == [("repeatable read",)]
