@@ -7,6 +7,7 @@ for foreign keys and many-to-many values.
 
 import hashlib
 import json
+from json.encoder import encode_basestring_ascii
 
 from django.apps import apps
 from django.conf import settings
@@ -69,9 +70,12 @@ def record_key_json(record: models.Model, identifier: str) -> str:
     """Return the cross-platform key of a record as JSON text."""
     if identifier == NATURAL_KEY:
         key = record.natural_key()  # a tuple: JSON writes it as an array
-    else:
-        key = getattr(record, identifier)
-    return _key_encoder.encode(key)
+        if key.__class__ is tuple and all(part.__class__ is str for part in key):
+            # Strings only (a username, a slug): what the encoder writes, for
+            # a fraction of its cost on a path every synced save takes.
+            return "[" + ", ".join(map(encode_basestring_ascii, key)) + "]"
+        return _key_encoder.encode(key)
+    return _key_encoder.encode(getattr(record, identifier))
 
 
 # One encoder for every key (json.dumps would build one per call): the listener

@@ -1,6 +1,7 @@
 """Write side of the outbox: record a change in the same transaction as it."""
 
-from datetime import timedelta
+import time
+from datetime import UTC, datetime, timedelta
 from functools import cache, partial, update_wrapper
 from itertools import chain
 
@@ -44,8 +45,7 @@ def outbox_record(
     # straight into the parameters the driver takes.
     pk = str(record.pk)
     connection = connections[router.db_for_write(OutboxEvent)]
-    now = timezone.now()
-    created_at = connection.ops.adapt_datetimefield_value(now)
+    now = _now_adapted(connection)
     rows = [
         (  # the columns of _ROW_COLUMNS, then those of _NEW_ROW_CONSTANTS
             route.sync_id,
@@ -53,8 +53,8 @@ def outbox_record(
             event_type,
             pk,
             record_key_json(record, route.identifier),
-            created_at,
-            _next_attempt_at(connection, record, route, now) or created_at,
+            now,
+            _next_attempt_at(connection, record, route) or now,
             *_NEW_ROW_VALUES,
         )
         for route in routes
@@ -124,52 +124,57 @@ _write_sqls: dict[tuple[str, int, int], str] = {}
 
 
 def _write_sql(connection, rows: int, targets: int) -> str:
-    """Return one statement inserting ``rows`` rows and reading ``targets`` flags.
+    """Return the statement that inserts ``rows`` rows (per vendor, cached).
 
-    PostgreSQL returns (name, requested) rows; SQLite, for one row and one
-    target, hands back the flag from the insert (RETURNING).
+    On PostgreSQL it reads the flags of ``targets`` queues too, as rows of
+    (name, requested), and locks them shared (see work_flags_sql).
     """
     key = (connection.vendor, rows, targets)
     if found := _write_sqls.get(key):
         return found
     insert, one_row = _insert_sql(connection)
-    values = ", ".join([one_row] * rows)
+    sql = insert + ", ".join([one_row] * rows)
     if connection.vendor == "postgresql":
-        sql = f"WITH written AS ({insert}{values}) "
-        sql += work_flags_sql(connection, targets)
-    elif rows == targets == 1:
-        flag = work_flags_sql(connection, 1, columns="requested")
-        sql = f"{insert}{values} RETURNING ({flag})"
-    else:
-        raise ValueError(f"no single statement for {key}")
-    _write_sqls[key] = sql
-    return sql
+        sql = f"WITH written AS ({sql}) " + work_flags_sql(connection, targets)
+    found = _write_sqls[key] = sql
+    return found
+
+
+def _flags_sql(connection, targets: int) -> str:
+    """Return the read of ``targets`` queues' flags (per vendor, cached)."""
+    key = (connection.vendor, 0, targets)
+    if not (found := _write_sqls.get(key)):
+        found = _write_sqls[key] = work_flags_sql(connection, targets)
+    return found
 
 
 def _outbox_write(connection, rows: list[tuple]) -> None:
     """Insert outbox rows; ask for delivery on commit where nobody asked yet.
 
     This runs on every save of a synced model, in the save's transaction, so
-    it costs one statement: the insert and the read of the targets' flags
-    together (shared-locked, see work_flags_sql); a set flag means the rows
-    are seen by a drain to come. It skips the ORM's query building, and on
-    SQLite Django's cursor wrapper too (see _fetch): together they cost more
-    than the insert. On PostgreSQL, where the round trip is the cost, the
-    statement rides with the next one or with COMMIT (mooxsync.db.postgresql).
+    it costs as little as it can: the insert, and the read of the targets'
+    flags after it (shared-locked, see work_flags_sql); a set flag means the
+    rows are seen by a drain to come. It skips the ORM's query building, and
+    on SQLite Django's cursor wrapper too (see _fetch): together they cost
+    more than the insert. On PostgreSQL, where the round trip is the cost,
+    the two are one statement, which rides with the next statement or with
+    COMMIT (mooxsync.db.postgresql).
     """
     if connection.vendor == "sqlite" and len(rows) == 1:
-        # The insert hands back the flag too (RETURNING).
+        # The common save: one row for one target (see the else below).
         target = rows[0][1]
-        params = (*rows[0], outbox_queue_name(target))
-        [(requested,)] = _fetch(connection, _write_sql(connection, 1, 1), params)
-        if not requested:
+        _fetch(connection, _write_sql(connection, 1, 0), rows[0])
+        found = _fetch(
+            connection, _flags_sql(connection, 1), [outbox_queue_name(target)]
+        )
+        if not (found and found[0][1]):
             outbox_delivery_request_on_commit(targets={target})
         return
     targets = {row[1] for row in rows}
     names = [outbox_queue_name(target) for target in targets]
-    params = [*chain.from_iterable(rows), *names]
     if connection.vendor == "postgresql":
         sql = _write_sql(connection, len(rows), len(names))
+        params = [*chain.from_iterable(rows), *names]
         defer = getattr(connection, "statement_defer", None)
         if defer and connection.in_atomic_block and not connection.queries_logged:
             # The flags are read when the statement goes, so the request on
@@ -178,10 +183,12 @@ def _outbox_write(connection, rows: list[tuple]) -> None:
             return
         found = _fetch(connection, sql, params)
     else:
-        insert, one_row = _insert_sql(connection)
-        values = ", ".join([one_row] * len(rows))
-        _fetch(connection, insert + values, params[: -len(names)])
-        found = _fetch(connection, work_flags_sql(connection, len(names)), names)
+        # The insert takes SQLite's write lock, which no worker's clear of a
+        # flag passes before this commits: the flags read after it hold.
+        # (Two statements cost less here than one insert RETURNING them.)
+        params = rows[0] if len(rows) == 1 else list(chain.from_iterable(rows))
+        _fetch(connection, _write_sql(connection, len(rows), 0), params)
+        found = _fetch(connection, _flags_sql(connection, len(names)), names)
     requested = {name for name, flag in found if flag}
     if waiting := {t for t in targets if outbox_queue_name(t) not in requested}:
         outbox_delivery_request_on_commit(targets=waiting)
@@ -215,7 +222,7 @@ def _qmark(sql: str) -> str:
     return sql.replace("%s", "?")
 
 
-def _next_attempt_at(connection, record: models.Model, route: SyncRoute, now):
+def _next_attempt_at(connection, record: models.Model, route: SyncRoute):
     """Return when a transformer wants the change delivered, if it delays it."""
     if not route.uses_transformer:
         return None
@@ -223,7 +230,31 @@ def _next_attempt_at(connection, record: models.Model, route: SyncRoute, now):
     delay = getattr(transformer, "delay", None)
     if not (seconds := delay(record) if delay else 0):
         return None
-    return connection.ops.adapt_datetimefield_value(now + timedelta(seconds=seconds))
+    later = timezone.now() + timedelta(seconds=seconds)
+    return connection.ops.adapt_datetimefield_value(later)
+
+
+def _now_adapted(connection):
+    """Return the time now as the driver takes it for a DateTimeField.
+
+    On SQLite in UTC (Django's default), the text Django would write, from a
+    clock read and the formatted second, kept while it lasts: formatting a
+    datetime costs more than the rest of a row.
+    """
+    if connection.vendor != "sqlite" or connection.timezone is not UTC:
+        return connection.ops.adapt_datetimefield_value(timezone.now())
+    global _second
+    second, nanoseconds = divmod(time.time_ns(), 1_000_000_000)
+    if second != _second[0]:
+        text = datetime.fromtimestamp(second, UTC).strftime("%Y-%m-%d %H:%M:%S")
+        _second = (second, text)
+    # As str(datetime) writes it: no fraction in a whole second.
+    if microseconds := nanoseconds // 1000:
+        return f"{_second[1]}.{microseconds:06d}"
+    return _second[1]
+
+
+_second: tuple[int, str] = (-1, "")
 
 
 def outbox_record_many(

@@ -1,3 +1,5 @@
+import json
+
 import pytest
 from django.contrib.auth.models import Group, User
 
@@ -10,6 +12,7 @@ from syncs.identity import (
     record_find,
     record_key,
     record_key_digest,
+    record_key_json,
     records_serialize,
 )
 from tests.factories import PlatformFactory, UserFactory
@@ -68,6 +71,30 @@ def test_uuid_key_is_stored_as_its_json_string():
     key = record_key(platform, "uuid")
 
     assert key == str(platform.uuid)
+
+
+class _Keyed:
+    def __init__(self, key):
+        self.key = key
+
+    def natural_key(self):
+        return self.key
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        ("ada",),
+        ("ada", "lovelace"),
+        ('quote " back \\ slash', "é 中 \n"),
+        (),
+        ("ada", 7),  # not all strings: the encoder's path
+        ["ada"],
+        "ada",  # not a tuple: the encoder's path
+    ],
+)
+def test_natural_key_json_is_what_the_json_encoder_writes(key):
+    assert record_key_json(_Keyed(key), NATURAL_KEY) == json.dumps(key)
 
 
 def test_record_is_found_by_natural_key():

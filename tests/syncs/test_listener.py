@@ -1,15 +1,17 @@
 import json
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
 
 import pytest
 from django.contrib.auth.models import Group, User
 from django.core.management import call_command
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
+from syncs import outbox
 from syncs.bindings import bindings_reset
 from syncs.models import OutboxEvent, WorkQueue
-from syncs.outbox import _delivery_request, outbox_queue_name
+from syncs.outbox import _delivery_request, _now_adapted, outbox_queue_name
 from syncs.registry import applying_from
 from syncs.tasks import outbox_deliver
 from tests.factories import PlatformFactory, SyncFactory, UserFactory
@@ -315,3 +317,33 @@ def test_transformer_delay_postpones_delivery_of_the_change(
         for sync_id, row in rows.items()
         if sync_id != delayed.pk
     )
+
+
+def test_outbox_time_is_written_as_django_writes_the_time_now():
+    before = timezone.now()
+    written = _now_adapted(connection)
+    after = timezone.now()
+
+    value = written
+    if connection.vendor == "sqlite":  # text there, read back as Django reads it
+        value = connection.ops.convert_datetimefield_value(written, None, connection)
+    assert before <= value <= after
+    assert connection.ops.adapt_datetimefield_value(value) == written
+
+
+@pytest.mark.skipif(
+    connection.vendor != "sqlite",
+    reason="SQLite's path: elsewhere the time is Django's adaptation of timezone.now()",
+)
+@pytest.mark.parametrize(
+    "nanoseconds",
+    [1_764_253_508_204_745_123, 1_764_253_508_000_000_000, 1_764_253_509_000_001_000],
+    ids=["fraction", "whole-second", "next-second"],
+)
+def test_outbox_time_text_is_str_of_the_datetime(monkeypatch, nanoseconds):
+    monkeypatch.setattr(outbox, "time", SimpleNamespace(time_ns=lambda: nanoseconds))
+    expected = datetime.fromtimestamp(nanoseconds // 1000 / 1_000_000, UTC)
+
+    written = _now_adapted(connection)
+
+    assert written == connection.ops.adapt_datetimefield_value(expected)
