@@ -7,11 +7,12 @@ from itertools import chain
 
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connections, models, router, transaction
+from django.db.models import Max
 from django.utils import timezone
 
 from syncs.bindings import transformer_for
 from syncs.identity import record_key_json
-from syncs.models import OutboxEvent
+from syncs.models import OUTBOX_TOMBSTONE, OutboxEvent
 from syncs.registry import SyncRoute
 from syncs.workqueue import work_flags_sql, work_request
 
@@ -277,11 +278,17 @@ def outbox_targets_due() -> list[int]:
 
 
 def outbox_delivered_purge(*, days: int) -> int:
-    """Delete delivered rows older than ``days``; return how many."""
+    """Delete delivered rows older than ``days``; return how many.
+
+    Tombstones that no longer hold the highest id go too (syncs.outbox_ids).
+    """
     cutoff = timezone.now() - timedelta(days=days)
     deleted, _ = OutboxEvent.objects.filter(
         status=OutboxEvent.Status.DELIVERED, delivered_at__lt=cutoff
     ).delete()
+    everything = OutboxEvent._base_manager
+    if newest := everything.aggregate(newest=Max("pk"))["newest"]:
+        everything.filter(status=OUTBOX_TOMBSTONE, pk__lt=newest).delete()
     return deleted
 
 

@@ -1,0 +1,164 @@
+"""Outbox ids never come back (syncs.outbox_ids, OutboxIdField).
+
+An outbox id is an event's id and version on the wire, so every way a row
+can go must leave the next id above it. These tests delete the newest row
+in each of those ways and check the next change's id, on whichever database
+the suite runs (SQLite keeps ids with a trigger, PostgreSQL with a sequence).
+"""
+
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
+from django.utils import timezone
+
+from syncs.models import OUTBOX_TOMBSTONE, OutboxEvent
+from syncs.outbox import outbox_delivered_purge
+from syncs.outbox_ids import TRIGGER, outbox_ids_protect_after_migrate
+from tests.factories import PlatformFactory, SyncFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+sqlite_only = pytest.mark.skipif(
+    connection.vendor != "sqlite",
+    reason="SQLite's own way to keep ids; PostgreSQL's sequences never go back",
+)
+
+
+@pytest.fixture
+def target(db):
+    return PlatformFactory(name="B", domain="b.test")
+
+
+@pytest.fixture
+def user_sync(current_platform, target):
+    return SyncFactory(source_platform=current_platform, target_platform=target)
+
+
+def _newest_id() -> int:
+    return OutboxEvent.objects.latest("pk").pk
+
+
+def _change(username: str) -> int:
+    """Save a synced user; return the id of the outbox row it wrote."""
+    UserFactory(username=username)
+    return _newest_id()
+
+
+def test_deleting_the_newest_row_does_not_give_its_id_again(user_sync):
+    _change("ada")
+    gone = _change("grace")
+
+    OutboxEvent.objects.filter(pk=gone).delete()
+
+    assert _change("alan") > gone
+
+
+def test_deleting_every_row_does_not_restart_the_ids(user_sync):
+    gone = [_change("ada"), _change("grace")]
+
+    OutboxEvent.objects.all().delete()
+
+    assert not OutboxEvent.objects.exists()  # a tombstone is not a row to see
+    assert _change("alan") > max(gone)
+
+
+def test_deleting_the_sync_does_not_give_its_newest_id_again(
+    user_sync, current_platform, target
+):
+    gone = _change("ada")
+
+    user_sync.delete()  # its rows go with it
+    SyncFactory(source_platform=current_platform, target_platform=target)
+
+    assert not OutboxEvent.objects.filter(pk=gone).exists()
+    assert _change("grace") > gone
+
+
+def test_purge_of_the_newest_row_does_not_give_its_id_again(user_sync):
+    gone = _change("ada")
+    OutboxEvent.objects.filter(pk=gone).update(
+        status=OutboxEvent.Status.DELIVERED,
+        delivered_at=timezone.now() - timedelta(days=30),
+    )
+
+    assert outbox_delivered_purge(days=7) == 1
+
+    assert _change("grace") > gone
+
+
+@sqlite_only
+def test_a_tombstone_is_left_only_for_the_newest_row_and_purged_once_passed(
+    user_sync,
+):
+    older, newest = _change("ada"), _change("grace")
+    tombstones = OutboxEvent._base_manager.filter(status=OUTBOX_TOMBSTONE)
+
+    OutboxEvent.objects.filter(pk=older).delete()
+    assert not tombstones.exists()
+
+    OutboxEvent.objects.filter(pk=newest).delete()
+    assert list(tombstones.values_list("pk", flat=True)) == [newest]
+    OutboxEvent._base_manager.filter(pk=newest).delete()  # it stays: still newest
+    assert list(tombstones.values_list("pk", flat=True)) == [newest]
+
+    _change("alan")
+    outbox_delivered_purge(days=7)
+    assert not tombstones.exists()
+
+
+@sqlite_only
+def test_sqlite_outbox_has_no_autoincrement_and_has_the_trigger():
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT type, name, sql FROM sqlite_master WHERE tbl_name = %s",
+            [OutboxEvent._meta.db_table],
+        )
+        found = {(kind, name): sql for kind, name, sql in cursor.fetchall()}
+
+    assert "AUTOINCREMENT" not in found["table", OutboxEvent._meta.db_table].upper()
+    assert ("trigger", TRIGGER) in found
+
+
+@sqlite_only
+def test_migrate_puts_back_a_trigger_a_table_rebuild_dropped():
+    with connection.cursor() as cursor:
+        cursor.execute(f'DROP TRIGGER "{TRIGGER}"')
+
+    outbox_ids_protect_after_migrate(
+        using=connection.alias,
+        apps=MigrationExecutor(connection).loader.project_state().apps,
+    )
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM sqlite_master WHERE name = %s", [TRIGGER])
+        assert cursor.fetchone()
+
+
+@sqlite_only
+@pytest.mark.django_db(transaction=True)
+def test_migrating_an_outbox_keeps_the_autoincrement_counter(current_platform, target):
+    before = [("syncs", "0003_outbox_without_constraints")]
+    executor = MigrationExecutor(connection)
+    executor.migrate(before)
+    old = executor.loader.project_state(before).apps.get_model("syncs", "OutboxEvent")
+    rows = [
+        old.objects.create(
+            target_platform_id=target.pk,
+            event_type="created",
+            object_pk=str(n),
+            object_key=[str(n)],
+            next_attempt_at=timezone.now(),
+        )
+        for n in range(3)
+    ]
+    old.objects.filter(pk__in=[rows[1].pk, rows[2].pk]).delete()  # counter: rows[2]
+
+    executor = MigrationExecutor(connection)
+    executor.migrate(executor.loader.graph.leaf_nodes())
+
+    tombstones = OutboxEvent._base_manager.filter(status=OUTBOX_TOMBSTONE)
+    assert list(tombstones.values_list("pk", flat=True)) == [rows[2].pk]
+    SyncFactory(source_platform=current_platform, target_platform=target)
+    assert _change("ada") > rows[2].pk
