@@ -246,13 +246,14 @@ def _now_adapted(connection):
         return connection.ops.adapt_datetimefield_value(timezone.now())
     global _second
     second, nanoseconds = divmod(time.time_ns(), 1_000_000_000)
-    if second != _second[0]:
+    held, text = _second  # one read: other threads may replace it meanwhile
+    if second != held:
         text = datetime.fromtimestamp(second, UTC).strftime("%Y-%m-%d %H:%M:%S")
         _second = (second, text)
     # As str(datetime) writes it: no fraction in a whole second.
     if microseconds := nanoseconds // 1000:
-        return f"{_second[1]}.{microseconds:06d}"
-    return _second[1]
+        return f"{text}.{microseconds:06d}"
+    return text
 
 
 _second: tuple[int, str] = (-1, "")

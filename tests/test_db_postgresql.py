@@ -108,7 +108,7 @@ def test_defer_outside_a_transaction_is_refused():
 
 
 def test_values_are_quoted_so_they_arrive_as_they_were():
-    awkward = "O'Brien \\ \"quoted\" ; DROP TABLE syncs_workqueue; -- é 中"
+    awkward = 'O\'Brien \\ "quoted" ; DROP TABLE syncs_workqueue; -- é 中'
     with transaction.atomic():
         connection.statement_defer(INSERT, [awkward])
         read = connection.statement_defer(

@@ -17,7 +17,7 @@ a psycopg cursor costs as much as the database's work for the statement.
 Selected by settings when DATABASE_URL is a PostgreSQL one.
 """
 
-from functools import cache
+from functools import lru_cache
 
 from django.db.backends.postgresql import base
 from psycopg import IsolationLevel, errors, pq
@@ -134,7 +134,7 @@ class DatabaseWrapper(base.DatabaseWrapper):
         super()._close()
 
 
-@cache
+@lru_cache(maxsize=256)
 def _sql_parts(sql: str) -> tuple[bytes, ...]:
     """Return ``sql`` split at its ``%s`` placeholders (it holds no other %)."""
     return tuple(part.encode() for part in sql.split("%s"))
