@@ -18,15 +18,20 @@ from django.apps import apps as global_apps
 from django.db import connections, router
 from django.utils import timezone
 
-from syncs.models import OUTBOX_TOMBSTONE
+from syncs.models import OUTBOX_TOMBSTONE, OutboxIdField
 
 TRIGGER = "syncs_outbox_tombstone"
 
 
 def outbox_ids_protect(model, connection) -> None:
-    """Install the tombstone trigger on ``model``'s table, if SQLite holds it."""
-    if connection.vendor != "sqlite" or not router.allow_migrate_model(
-        connection.alias, model
+    """Install the tombstone trigger on ``model``'s table, if SQLite holds it.
+
+    Only on a table without AUTOINCREMENT (migrated back, it has it again).
+    """
+    if (
+        connection.vendor != "sqlite"
+        or not isinstance(model._meta.pk, OutboxIdField)
+        or not router.allow_migrate_model(connection.alias, model)
     ):
         return
     quote = connection.ops.quote_name
