@@ -166,7 +166,10 @@ def test_migrating_an_outbox_keeps_the_autoincrement_counter(current_platform, t
     executor = MigrationExecutor(connection)
     executor.migrate(executor.loader.graph.leaf_nodes())
 
-    tombstones = OutboxEvent._base_manager.filter(status=OUTBOX_TOMBSTONE)
+    # (Earlier tests' flushes may have left tombstones below these rows.)
+    tombstones = OutboxEvent._base_manager.filter(
+        status=OUTBOX_TOMBSTONE, pk__gte=rows[0].pk
+    )
     assert list(tombstones.values_list("pk", flat=True)) == [rows[2].pk]
     SyncFactory(source_platform=current_platform, target_platform=target)
     assert _change("ada") > rows[2].pk
