@@ -30,18 +30,8 @@ class DelayedTransformer:
 
 
 @pytest.fixture
-def target(db):
-    return PlatformFactory(name="B", domain="b.test")
-
-
-@pytest.fixture
 def other_target(db):
     return PlatformFactory(name="C", domain="c.test")
-
-
-@pytest.fixture
-def user_sync(current_platform, target):
-    return SyncFactory(source_platform=current_platform, target_platform=target)
 
 
 def _rows() -> list[tuple]:

@@ -16,7 +16,7 @@ from django.utils import timezone
 from syncs.models import OUTBOX_TOMBSTONE, OutboxEvent
 from syncs.outbox import outbox_delivered_purge
 from syncs.outbox_ids import TRIGGER, outbox_ids_protect_after_migrate
-from tests.factories import PlatformFactory, SyncFactory, UserFactory
+from tests.factories import SyncFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -24,16 +24,6 @@ sqlite_only = pytest.mark.skipif(
     connection.vendor != "sqlite",
     reason="SQLite's own way to keep ids; PostgreSQL's sequences never go back",
 )
-
-
-@pytest.fixture
-def target(db):
-    return PlatformFactory(name="B", domain="b.test")
-
-
-@pytest.fixture
-def user_sync(current_platform, target):
-    return SyncFactory(source_platform=current_platform, target_platform=target)
 
 
 def _newest_id() -> int:

@@ -20,16 +20,6 @@ class UsernameTransformer:
         return {"username": record.username.upper()}
 
 
-@pytest.fixture
-def target(db):
-    return PlatformFactory(name="B", domain="b.test")
-
-
-@pytest.fixture
-def user_sync(current_platform, target):
-    return SyncFactory(source_platform=current_platform, target_platform=target)
-
-
 def _rows() -> list[OutboxEvent]:
     return list(OutboxEvent.objects.select_related("sync").order_by("pk"))
 
