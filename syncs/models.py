@@ -171,6 +171,10 @@ class EventType(models.TextChoices):
     DELETED = "deleted", _("deleted")
 
 
+# The status of a row left where the newest row was deleted (SQLite only).
+OUTBOX_TOMBSTONE = "tombstone"
+
+
 class OutboxIdField(models.BigAutoField):
     """The outbox's id, never given twice, without SQLite's AUTOINCREMENT.
 
@@ -195,10 +199,6 @@ class OutboxEventManager(models.Manager):
 
     def get_queryset(self):
         return super().get_queryset().exclude(status=OUTBOX_TOMBSTONE)
-
-
-# The status of a row left where the newest row was deleted (SQLite only).
-OUTBOX_TOMBSTONE = "tombstone"
 
 
 class OutboxEvent(models.Model):
