@@ -141,11 +141,14 @@ def _write_sql(connection, rows: int, targets: int) -> str:
     return found
 
 
+_flags_sqls: dict[tuple[str, int], str] = {}
+
+
 def _flags_sql(connection, targets: int) -> str:
     """Return the read of ``targets`` queues' flags (per vendor, cached)."""
-    key = (connection.vendor, 0, targets)
-    if not (found := _write_sqls.get(key)):
-        found = _write_sqls[key] = work_flags_sql(connection, targets)
+    key = (connection.vendor, targets)
+    if not (found := _flags_sqls.get(key)):
+        found = _flags_sqls[key] = work_flags_sql(connection, targets)
     return found
 
 
