@@ -37,6 +37,8 @@ import time
 from contextlib import closing
 from pathlib import Path
 
+from platforms.conf import sync_settings
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
@@ -162,7 +164,6 @@ def _naive_events(records: list, run: str, first: int) -> list[dict]:
 
 def agent_naive(run: str) -> dict:
     """Serialize every user and POST them all to T's webhook, batch by batch."""
-    from django.conf import settings
     from django.contrib.auth.models import User
     from django.core.serializers.json import DjangoJSONEncoder
 
@@ -190,7 +191,7 @@ def agent_naive(run: str) -> dict:
 
     for record in User.objects.iterator(chunk_size=2000):
         batch.append(record)
-        if len(batch) == settings.SYNC_BATCH_SIZE:
+        if len(batch) == sync_settings.SYNC_BATCH_SIZE:
             flush()
     if batch:
         flush()

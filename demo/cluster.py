@@ -60,6 +60,8 @@ class PlatformSpec:
             "CELERY_BROKER_URL": self.broker_url or "filesystem://localhost//",
             "CELERY_BROKER_FOLDER": str(self.folder / "broker"),
             "SYNC_LOG_LEVEL": "INFO",
+            # The example app with documents (file sync) is the demo's content.
+            "MOOXSYNC_DEMO": "true",
         }
         return values | self.extra_env
 

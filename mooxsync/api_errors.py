@@ -1,107 +1,14 @@
-"""JSON error bodies: ``{"error": <code>, "detail": <text>}`` everywhere in the API."""
+"""The project's 404 and 500 pages: JSON under /api/ and the sync webhook."""
 
-import logging
-from collections import Counter
-
-from django.conf import settings
-from django.core.exceptions import NON_FIELD_ERRORS
-from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import IntegrityError, models
-from django.db.models import ProtectedError, RestrictedError
 from django.http import JsonResponse
-from rest_framework import exceptions, status
-from rest_framework.fields import get_error_detail
-from rest_framework.response import Response
-from rest_framework.settings import api_settings
-from rest_framework.views import exception_handler, set_rollback
+from rest_framework import status
 
-logger = logging.getLogger(__name__)
-
-
-def _flatten(detail, prefix: str = "") -> list[str]:
-    """Turn DRF's nested validation errors into "field: message" lines."""
-    if isinstance(detail, dict):
-        lines = []
-        for key, value in detail.items():
-            name = key if key != api_settings.NON_FIELD_ERRORS_KEY else ""
-            lines += _flatten(value, f"{prefix}.{name}" if prefix and name else name)
-        return lines
-    if isinstance(detail, list):
-        return [line for item in detail for line in _flatten(item, prefix)]
-    return [f"{prefix}: {detail}" if prefix else str(detail)]
-
-
-def _fields(detail) -> dict:
-    """Return validation errors keyed by field, errors without one under the key."""
-    if isinstance(detail, dict):
-        return detail
-    return {api_settings.NON_FIELD_ERRORS_KEY: detail}
-
-
-def model_full_clean(instance: models.Model) -> None:
-    """Run the model's full validation; raise DRF's ValidationError per field."""
-    try:
-        instance.full_clean()
-    except DjangoValidationError as exc:
-        detail = get_error_detail(exc)
-        if isinstance(detail, dict) and NON_FIELD_ERRORS in detail:
-            detail[api_settings.NON_FIELD_ERRORS_KEY] = detail.pop(NON_FIELD_ERRORS)
-        raise exceptions.ValidationError(detail) from exc
-
-
-def _protected_detail(exc: ProtectedError | RestrictedError) -> str:
-    """Say which records still refer to the one that was to be deleted."""
-    counts = Counter(obj._meta for obj in exc.args[1])
-    users = ", ".join(
-        f"{count} {opts.verbose_name if count == 1 else opts.verbose_name_plural}"
-        for opts, count in sorted(counts.items(), key=lambda item: item[0].label)
-    )
-    return f"Cannot delete: still used by {users}. Change or delete those first."
-
-
-def _database_refusal(exc: Exception) -> Response | None:
-    """Answer a refusal by the database with 409 instead of a server error."""
-    if isinstance(exc, ProtectedError | RestrictedError):
-        body = {"error": "protected", "detail": _protected_detail(exc)}
-    elif isinstance(exc, IntegrityError):
-        # Validation runs first; this is a race with a concurrent write.
-        logger.warning("API write refused by the database: %s", exc)
-        body = {
-            "error": "conflict",
-            "detail": "The change conflicts with data written meanwhile; retry.",
-        }
-    else:
-        return None
-    set_rollback()
-    return Response(body, status=status.HTTP_409_CONFLICT)
-
-
-def api_exception_handler(exc, context):
-    """Render every API exception as ``{"error", "detail"}`` (plus ``fields``)."""
-    response = exception_handler(exc, context)
-    if response is None:
-        return _database_refusal(exc)
-    if isinstance(exc, exceptions.ValidationError):
-        response.data = {
-            "error": "invalid",
-            "detail": "; ".join(_flatten(exc.detail)),
-            "fields": _fields(exc.detail),
-        }
-    elif isinstance(exc, exceptions.APIException):
-        detail = exc.detail
-        response.data = {
-            "error": getattr(detail, "code", None) or exc.default_code,
-            "detail": str(detail),
-        }
-    else:  # Http404 and PermissionDenied from Django
-        code = "not_found" if response.status_code == 404 else "permission_denied"
-        response.data = {"error": code, "detail": str(response.data.get("detail"))}
-    return response
+from platforms.conf import sync_settings
 
 
 def _answers_json(request) -> bool:
     """Tell whether the request's path belongs to the API or the sync webhook."""
-    return request.path.startswith(("/api/", settings.SYNC_WEBHOOK_URL))
+    return request.path.startswith(("/api/", sync_settings.SYNC_WEBHOOK_URL))
 
 
 def not_found(request, exception=None):

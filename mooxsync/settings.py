@@ -9,6 +9,8 @@ from pathlib import Path
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
+from syncs.schedule import SYNC_BEAT_SCHEDULE
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
@@ -43,9 +45,10 @@ INSTALLED_APPS = [
     "platforms",
     "syncs",
     "webhooks",
-    # Example content (documents with files) for the demo and the tests.
-    "demoapp",
 ]
+# The example app (documents with files) for the demo and the tests only.
+if env.bool("MOOXSYNC_DEMO", default=False):
+    INSTALLED_APPS.append("demoapp")
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
@@ -90,9 +93,16 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
             "init_command": ("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"),
         }
     )
-if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    # Django's backend, plus the outbox's insert riding with COMMIT's round
-    # trip instead of taking one of its own (mooxsync/db/postgresql/base.py).
+if DATABASES["default"]["ENGINE"] == "django.db.backends.mysql":
+    # MySQL and MariaDB: full Unicode in every table, the test database too.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("charset", "utf8mb4")
+    DATABASES["default"]["TEST"] = {"CHARSET": "utf8mb4", "COLLATION": "utf8mb4_bin"}
+if (
+    env.bool("MOOXSYNC_DB_ACCELERATOR", default=False)
+    and DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+):
+    # Opt-in: Django's PostgreSQL backend plus the outbox's insert riding with
+    # COMMIT's round trip (mooxsync/db/postgresql/base.py; README, "Databases").
     DATABASES["default"]["ENGINE"] = "mooxsync.db.postgresql"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -122,7 +132,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": env.int("API_PAGE_SIZE", default=50),
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "mooxsync.api_errors.api_exception_handler",
+    "EXCEPTION_HANDLER": "platforms.api.errors.api_exception_handler",
     "UNAUTHENTICATED_USER": None,
 }
 
@@ -166,99 +176,16 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
+# Moox Sync's periodic jobs, each switched and timed by its SYNC_* settings.
+CELERY_BEAT_SCHEDULE = {**SYNC_BEAT_SCHEDULE}
 
 # --- Moox Sync --------------------------------------------------------------
+# The apps read every other SYNC_* and FILE_SYNC_* setting themselves (from the
+# environment, else their defaults: platforms/conf.py); this project sets only
+# the ones whose defaults differ for it.
 # Which Platform row is this instance (host, optionally with port).
 SYNC_PLATFORM_DOMAIN = env("SYNC_PLATFORM_DOMAIN", default="localhost")
-# Shared secret of the cluster: signs the master's first contact with a new
-# platform before per-platform secrets are known.
-SYNC_TOKEN = env("SYNC_TOKEN", default="")
-SYNC_LISTENER_ENABLED = env.bool("SYNC_LISTENER_ENABLED", default=True)
-SYNC_WEBHOOK_ENABLED = env.bool("SYNC_WEBHOOK_ENABLED", default=True)
-SYNC_PLATFORM_JOB_ENABLED = env.bool("SYNC_PLATFORM_JOB_ENABLED", default=False)
-SYNC_PLATFORM_JOB_FREQUENCY = env.int("SYNC_PLATFORM_JOB_FREQUENCY", default=300)
-SYNC_BACKUP_JOB_ENABLED = env.bool("SYNC_BACKUP_JOB_ENABLED", default=False)
-SYNC_BACKUP_JOB_FREQUENCY = env.int("SYNC_BACKUP_JOB_FREQUENCY", default=300)
-# Seconds a backup waits for a target to digest its records (a full table scan).
-SYNC_BACKUP_TIMEOUT = env.float("SYNC_BACKUP_TIMEOUT", default=300.0)
-# Each platform pulls its syncs from the master (SyncApiJob).
-SYNC_API_JOB_ENABLED = env.bool("SYNC_API_JOB_ENABLED", default=False)
-SYNC_API_JOB_FREQUENCY = env.int("SYNC_API_JOB_FREQUENCY", default=300)
-# Re-request delivery of pending outbox and inbox rows whose request was lost
-# (e.g. the broker was down at commit time).
-SYNC_RELAY_ENABLED = env.bool("SYNC_RELAY_ENABLED", default=True)
-SYNC_RELAY_FREQUENCY = env.int("SYNC_RELAY_FREQUENCY", default=60)
-# Delete delivered outbox rows and applied inbox rows older than this.
-SYNC_PURGE_ENABLED = env.bool("SYNC_PURGE_ENABLED", default=True)
-SYNC_PURGE_FREQUENCY = env.int("SYNC_PURGE_FREQUENCY", default=3600)
-SYNC_PURGE_AFTER_DAYS = env.int("SYNC_PURGE_AFTER_DAYS", default=7)
-SYNC_WEBHOOK_URL = env("SYNC_WEBHOOK_URL", default="/sync-webhook")
-SYNC_WEBHOOK_MAX_BODY_BYTES = env.int(
-    "SYNC_WEBHOOK_MAX_BODY_BYTES", default=5 * 1024 * 1024
-)
-SYNC_WEBHOOK_TOLERANCE_SECONDS = env.int("SYNC_WEBHOOK_TOLERANCE_SECONDS", default=300)
-SYNC_BATCH_SIZE = env.int("SYNC_BATCH_SIZE", default=200)
-SYNC_HTTP_TIMEOUT = env.float("SYNC_HTTP_TIMEOUT", default=10.0)
-SYNC_MAX_ATTEMPTS = env.int("SYNC_MAX_ATTEMPTS", default=10)
-# How long a queue stays with a worker that stopped renewing its lease (died).
-SYNC_LEASE_SECONDS = env.int("SYNC_LEASE_SECONDS", default=120)
-# Exponential backoff between delivery attempts: base * 2**attempt, capped,
-# with jitter; a target's Retry-After wins when it gives one.
-SYNC_RETRY_BASE_SECONDS = env.float("SYNC_RETRY_BASE_SECONDS", default=2.0)
-SYNC_RETRY_MAX_SECONDS = env.float("SYNC_RETRY_MAX_SECONDS", default=600.0)
-# Seconds a process keeps its list of active syncs before reading it again.
-SYNC_REGISTRY_TTL = env.float("SYNC_REGISTRY_TTL", default=2.0)
 SYNC_LOG_LEVEL = env("SYNC_LOG_LEVEL", default="INFO")
-
-# Fields that identify a record across platforms when its model has no natural
-# key; the first one that is unique on the model is used (Moox's list).
-SYNC_UNIQUE_IDENTIFIER_FIELDS = env.list(
-    "SYNC_UNIQUE_IDENTIFIER_FIELDS", default=["ulid", "uuid", "slug", "name", "title"]
-)
-# Models whose records carry platform relations ("app_label.ModelName").
-SYNC_MODELS_WITH_PLATFORM_RELATIONS = env.list(
-    "SYNC_MODELS_WITH_PLATFORM_RELATIONS", default=[]
-)
-# Model label -> dotted path of a transformer class (record -> dict).
-SYNC_TRANSFORMER_BINDINGS = env.dict("SYNC_TRANSFORMER_BINDINGS", default={})
-# Model label -> dotted path of a handler class with sync() and delete().
-SYNC_BINDINGS = env.dict("SYNC_BINDINGS", default={})
-# Models never offered for syncing by /api/models/ (bookkeeping tables).
-SYNC_MODELS_EXCLUDED = env.list(
-    "SYNC_MODELS_EXCLUDED",
-    default=[
-        "admin.LogEntry",
-        "contenttypes.ContentType",
-        "sessions.Session",
-        "auth.Permission",
-    ],
-)
-
-FILE_SYNC_ENABLED = env.bool("FILE_SYNC_ENABLED", default=False)
-FILE_SYNC_ALLOWED_EXTENSIONS = env.list(
-    "FILE_SYNC_ALLOWED_EXTENSIONS", default=["jpg", "jpeg", "png", "gif", "svg", "webp"]
-)
-FILE_SYNC_MAX_SIZE = env.int("FILE_SYNC_MAX_SIZE", default=2 * 1024 * 1024)
-FILE_SYNC_CHUNK_SIZE = env.int("FILE_SYNC_CHUNK_SIZE", default=1024 * 1024)
-FILE_SYNC_MAX_FILES_PER_RECORD = env.int("FILE_SYNC_MAX_FILES_PER_RECORD", default=10)
-FILE_SYNC_FIELD_SEARCH = env.list(
-    "FILE_SYNC_FIELD_SEARCH",
-    default=[
-        "file",
-        "image",
-        "media",
-        "attachment",
-        "avatar",
-        "logo",
-        "thumbnail",
-        "cover",
-        "banner",
-        "picture",
-        "photo",
-    ],
-)
-# Model label -> dotted path of a resolver class that names its file fields.
-FILE_SYNC_RESOLVERS = env.dict("FILE_SYNC_RESOLVERS", default={})
 # Partial uploads from other platforms wait here, per sender and hash, so an
 # interrupted transfer resumes; every web process of a platform must share it.
 FILE_SYNC_TEMP_DIR = Path(env("FILE_SYNC_TEMP_DIR", default=str(VAR_DIR / "file-sync")))

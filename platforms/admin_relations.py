@@ -7,11 +7,11 @@ built, never at import time.
 """
 
 from django import forms
-from django.conf import settings
 from django.contrib import admin
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
+from platforms.conf import sync_settings
 from platforms.models import Platform
 from platforms.services import platform_relations_get, platform_relations_set
 
@@ -52,7 +52,9 @@ class PlatformRelationsAdminMixin:
     """Add the platforms field to the form of a model with platform relations."""
 
     def _has_platform_relations(self) -> bool:
-        return self.model._meta.label in settings.SYNC_MODELS_WITH_PLATFORM_RELATIONS
+        return (
+            self.model._meta.label in sync_settings.SYNC_MODELS_WITH_PLATFORM_RELATIONS
+        )
 
     def get_fieldsets(self, request, obj=None):
         fieldsets = super().get_fieldsets(request, obj)

@@ -2,7 +2,6 @@
 
 import uuid
 
-from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
 from django.core.validators import FileExtensionValidator, RegexValidator
@@ -10,6 +9,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from platforms.conf import sync_settings
 from platforms.credentials import SECRET_PREFIX
 
 domain_validator = RegexValidator(
@@ -113,7 +113,7 @@ class Platform(models.Model):
     @property
     def is_current(self) -> bool:
         """Tell whether this row is the platform this process runs as."""
-        return self.domain == settings.SYNC_PLATFORM_DOMAIN.lower()
+        return self.domain == sync_settings.SYNC_PLATFORM_DOMAIN.lower()
 
 
 class PlatformRelation(models.Model):

@@ -1,14 +1,15 @@
 """Named reads of platforms."""
 
-from django.conf import settings
-
+from platforms.conf import sync_settings
 from platforms.credentials import tokens_match
 from platforms.models import Platform
 
 
 def platform_current() -> Platform | None:
     """Return the Platform row this process runs as (SYNC_PLATFORM_DOMAIN)."""
-    return Platform.objects.filter(domain=settings.SYNC_PLATFORM_DOMAIN.lower()).first()
+    return Platform.objects.filter(
+        domain=sync_settings.SYNC_PLATFORM_DOMAIN.lower()
+    ).first()
 
 
 def platform_by_token(token: str) -> Platform | None:

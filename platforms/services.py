@@ -4,10 +4,10 @@ import logging
 import socket
 from dataclasses import dataclass
 
-from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import models, transaction
 
+from platforms.conf import sync_settings
 from platforms.credentials import api_token_generate, signing_secret_generate
 from platforms.models import Platform, PlatformRelation
 from platforms.roster import roster_body
@@ -148,8 +148,8 @@ def platforms_push_all() -> list[PushOutcome]:
     source = platform_current()
     if source is None:
         raise PlatformPushError(
-            f"This platform ({settings.SYNC_PLATFORM_DOMAIN}) has no Platform row; "
-            "run manage.py mooxsync_install."
+            f"This platform ({sync_settings.SYNC_PLATFORM_DOMAIN}) has no Platform "
+            "row; run manage.py mooxsync_install."
         )
     if not source.master:
         raise PlatformPushError(
@@ -157,7 +157,11 @@ def platforms_push_all() -> list[PushOutcome]:
             "pushes the platform list."
         )
     body = roster_body(source=source)
-    bootstrap = [secret_from_token(settings.SYNC_TOKEN)] if settings.SYNC_TOKEN else []
+    bootstrap = (
+        [secret_from_token(sync_settings.SYNC_TOKEN)]
+        if sync_settings.SYNC_TOKEN
+        else []
+    )
     outcomes = []
     for target in Platform.objects.exclude(pk=source.pk).order_by("order", "name"):
         result = envelope_send(

@@ -7,8 +7,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import requests
-from django.conf import settings
 
+from platforms.conf import sync_settings
 from platforms.models import Platform
 from platforms.signing import delivery_headers
 
@@ -33,7 +33,7 @@ class ApiError(Exception):
 
 
 def _timeout() -> tuple[float, float]:
-    return (3.05, settings.SYNC_HTTP_TIMEOUT)
+    return (3.05, sync_settings.SYNC_HTTP_TIMEOUT)
 
 
 def _retry_after(response: requests.Response) -> float | None:
@@ -76,7 +76,7 @@ def envelope_send(
         also_signed_with=also_signed_with,
     )
     headers |= {"Content-Type": "application/json", PLATFORM_HEADER: source.domain}
-    url = target.base_url + settings.SYNC_WEBHOOK_URL
+    url = target.base_url + sync_settings.SYNC_WEBHOOK_URL
     try:
         response = _session.post(url, data=body, headers=headers, timeout=_timeout())
     except requests.RequestException as exc:

@@ -10,13 +10,14 @@ transaction of the batch.
 
 from functools import cache
 
-from django.conf import settings
 from django.utils.module_loading import import_string
+
+from platforms.conf import sync_settings
 
 
 @cache
 def _load(setting: str, label: str):
-    bindings = {k.lower(): v for k, v in getattr(settings, setting).items()}
+    bindings = {k.lower(): v for k, v in getattr(sync_settings, setting).items()}
     dotted_path = bindings.get(label.lower())
     return import_string(dotted_path)() if dotted_path else None
 

@@ -1,9 +1,10 @@
 """System checks for the sync settings: bindings import, model lists resolve."""
 
 from django.apps import apps
-from django.conf import settings
 from django.core.checks import Error, register
 from django.utils.module_loading import import_string
+
+from platforms.conf import sync_settings
 
 
 def _check_model_label(label: str, setting: str, check_id: str) -> list[Error]:
@@ -22,7 +23,7 @@ def _check_model_label(label: str, setting: str, check_id: str) -> list[Error]:
 
 def _check_bindings(setting: str, methods: tuple[str, ...], ids: tuple[str, str]):
     problems = []
-    for label, dotted_path in getattr(settings, setting).items():
+    for label, dotted_path in getattr(sync_settings, setting).items():
         problems += _check_model_label(label, setting, ids[0])
         try:
             cls = import_string(dotted_path)
@@ -50,7 +51,7 @@ def _check_bindings(setting: str, methods: tuple[str, ...], ids: tuple[str, str]
 def check_sync_settings(app_configs, **kwargs):
     """Report bindings that don't import and model lists naming unknown models."""
     problems = []
-    for label in settings.SYNC_MODELS_WITH_PLATFORM_RELATIONS:
+    for label in sync_settings.SYNC_MODELS_WITH_PLATFORM_RELATIONS:
         problems += _check_model_label(
             label, "SYNC_MODELS_WITH_PLATFORM_RELATIONS", "syncs.E001"
         )
@@ -63,6 +64,6 @@ def check_sync_settings(app_configs, **kwargs):
     problems += _check_bindings(
         "FILE_SYNC_RESOLVERS", ("file_fields",), ("syncs.E006", "syncs.E007")
     )
-    if settings.SYNC_BATCH_SIZE < 1:
+    if sync_settings.SYNC_BATCH_SIZE < 1:
         problems.append(Error("SYNC_BATCH_SIZE must be at least 1.", id="syncs.E008"))
     return problems

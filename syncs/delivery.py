@@ -4,10 +4,10 @@ import logging
 import random
 from datetime import timedelta
 
-from django.conf import settings
 from django.db.models import F
 from django.utils import timezone
 
+from platforms.conf import sync_settings
 from platforms.models import Platform
 from platforms.selectors import platform_current
 from platforms.transport import PLATFORM_HEADER, SendResult, envelope_send
@@ -24,9 +24,9 @@ __all__ = ["PLATFORM_HEADER", "SendResult", "envelope_send", "outbox_drain"]
 
 def _backoff(attempts: int, retry_after: float | None) -> timedelta:
     if retry_after is not None:
-        return timedelta(seconds=min(retry_after, settings.SYNC_RETRY_MAX_SECONDS))
-    ceiling = settings.SYNC_RETRY_BASE_SECONDS * 2 ** max(attempts - 1, 0)
-    delay = min(ceiling, settings.SYNC_RETRY_MAX_SECONDS)
+        return timedelta(seconds=min(retry_after, sync_settings.SYNC_RETRY_MAX_SECONDS))
+    ceiling = sync_settings.SYNC_RETRY_BASE_SECONDS * 2 ** max(attempts - 1, 0)
+    delay = min(ceiling, sync_settings.SYNC_RETRY_MAX_SECONDS)
     return timedelta(seconds=delay * random.uniform(0.5, 1.0))  # jitter
 
 
@@ -48,7 +48,7 @@ def _mark_failed(rows: list[OutboxEvent], result: SendResult) -> None:
         row.last_error = result.error
         if not result.retryable:
             row.status = OutboxEvent.Status.FAILED
-        elif row.attempts >= settings.SYNC_MAX_ATTEMPTS:
+        elif row.attempts >= sync_settings.SYNC_MAX_ATTEMPTS:
             row.status = OutboxEvent.Status.DEAD
         else:
             row.next_attempt_at = now + _backoff(row.attempts, result.retry_after)
@@ -114,7 +114,7 @@ def outbox_drain(*, platform_id: int, queue: str) -> float | None:
         .select_related("sync")
         .order_by("pk")
     )
-    while rows := list(pending[: settings.SYNC_BATCH_SIZE]):
+    while rows := list(pending[: sync_settings.SYNC_BATCH_SIZE]):
         due = _due_head(rows)
         if not due:
             return (rows[0].next_attempt_at - timezone.now()).total_seconds()

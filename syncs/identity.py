@@ -10,11 +10,12 @@ import json
 from json.encoder import encode_basestring_ascii
 
 from django.apps import apps
-from django.conf import settings
 from django.core import serializers
 from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
+
+from platforms.conf import sync_settings
 
 NATURAL_KEY = "natural_key"
 
@@ -34,7 +35,7 @@ def model_identifier(model: type[models.Model]) -> str | None:
     """Return how records of ``model`` are matched: "natural_key" or a field name."""
     if model_supports_natural_key(model):
         return NATURAL_KEY
-    for name in settings.SYNC_UNIQUE_IDENTIFIER_FIELDS:
+    for name in sync_settings.SYNC_UNIQUE_IDENTIFIER_FIELDS:
         try:
             field = model._meta.get_field(name)
         except FieldDoesNotExist:
@@ -49,7 +50,7 @@ def model_identifier_require(label: str) -> str:
     model = apps.get_model(label)
     identifier = model_identifier(model)
     if identifier is None:
-        fields = ", ".join(settings.SYNC_UNIQUE_IDENTIFIER_FIELDS)
+        fields = ", ".join(sync_settings.SYNC_UNIQUE_IDENTIFIER_FIELDS)
         raise IdentityError(
             f"{label} has no natural key and none of the unique identifier fields "
             f"({fields}) is a unique field on it, so its records cannot be "

@@ -9,11 +9,11 @@ import json
 from collections import defaultdict
 
 from django.apps import apps
-from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import ManyToManyField
 
+from platforms.conf import sync_settings
 from platforms.models import Platform, PlatformRelation
 from syncs.bindings import transformer_for
 from syncs.files.metadata import event_data_with_files
@@ -46,7 +46,7 @@ def _record_data(sync: Sync, records: list) -> list[dict]:
 
 def _files_described(records: list, data: list[dict]) -> list[dict]:
     """Put each file's name, size and sha256 in its field's place (file sync)."""
-    if not settings.FILE_SYNC_ENABLED:
+    if not sync_settings.FILE_SYNC_ENABLED:
         return data
     return [
         event_data_with_files(record=record, data=fields)
@@ -81,7 +81,7 @@ def _sync_events(sync: Sync, rows: list[OutboxEvent], target: Platform) -> list[
         )
     )
     with_relations = sync.use_platform_relations or (
-        model._meta.label in settings.SYNC_MODELS_WITH_PLATFORM_RELATIONS
+        model._meta.label in sync_settings.SYNC_MODELS_WITH_PLATFORM_RELATIONS
     )
     relations = _related_platforms(model, live) if with_relations and live else None
     return [_event(sync, row, data.get(row.pk), relations, target) for row in rows]

@@ -11,11 +11,11 @@ SYNC_REGISTRY_TTL seconds in the others.
 
 from dataclasses import dataclass, field
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
 
+from platforms.conf import sync_settings
 from platforms.models import Platform
 from platforms.selectors import platform_current, platform_master
 from platforms.transport import ApiError, api_get
@@ -177,8 +177,8 @@ def syncs_pull() -> PullReport:
     own = platform_current()
     if own is None:
         raise PullError(
-            f"This platform ({settings.SYNC_PLATFORM_DOMAIN}) has no Platform row; "
-            "run manage.py mooxsync_install."
+            f"This platform ({sync_settings.SYNC_PLATFORM_DOMAIN}) has no Platform "
+            "row; run manage.py mooxsync_install."
         )
     if own.master:
         return PullReport(master=own.domain, is_master=True)

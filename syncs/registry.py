@@ -10,8 +10,7 @@ import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from django.conf import settings
-
+from platforms.conf import sync_settings
 from syncs.identity import IdentityError, model_identifier_require
 from syncs.models import Sync
 
@@ -59,7 +58,7 @@ def registry_invalidate() -> None:
 def _registry_load() -> dict[str, tuple[SyncRoute, ...]]:
     routes: dict[str, list[SyncRoute]] = {}
     syncs = Sync.objects.filter(
-        status=True, source_platform__domain=settings.SYNC_PLATFORM_DOMAIN.lower()
+        status=True, source_platform__domain=sync_settings.SYNC_PLATFORM_DOMAIN.lower()
     ).only(
         "pk", "source_model", "target_platform_id", "sync_ids", "use_transformer_class"
     )
@@ -83,10 +82,10 @@ def _registry_load() -> dict[str, tuple[SyncRoute, ...]]:
 def routes_for(label: str) -> tuple[SyncRoute, ...]:
     """Return the routes of the active syncs whose source model is ``label``."""
     global _routes, _loaded_at
-    if _paused or not settings.SYNC_LISTENER_ENABLED:
+    if _paused or not sync_settings.SYNC_LISTENER_ENABLED:
         return ()
     now = time.monotonic()
-    if now - _loaded_at > settings.SYNC_REGISTRY_TTL:
+    if now - _loaded_at > sync_settings.SYNC_REGISTRY_TTL:
         _routes, _loaded_at = _registry_load(), now
     found = _routes.get(label, ())
     origin = _applying_from.get()

@@ -3,10 +3,10 @@
 from dataclasses import dataclass
 
 from django.apps import apps
-from django.conf import settings
 from django.db import models
 from django.db.models import QuerySet
 
+from platforms.conf import sync_settings
 from syncs.identity import model_identifier, model_supports_natural_key
 from syncs.models import Sync
 
@@ -57,7 +57,7 @@ def sync_list(
 
 def _is_offered(model: type[models.Model]) -> bool:
     opts = model._meta
-    excluded = {label.lower() for label in settings.SYNC_MODELS_EXCLUDED}
+    excluded = {label.lower() for label in sync_settings.SYNC_MODELS_EXCLUDED}
     if opts.proxy or opts.label_lower in excluded:
         return False
     return opts.app_label not in BOOKKEEPING_APPS or (

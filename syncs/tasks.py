@@ -3,8 +3,8 @@
 import logging
 
 from celery import shared_task
-from django.conf import settings
 
+from platforms.conf import sync_settings
 from syncs import pull
 from syncs.delivery import outbox_drain
 from syncs.files.schedule import transfer_retry_delay
@@ -48,7 +48,7 @@ def outbox_relay() -> int:
 @shared_task(soft_time_limit=600, time_limit=660)
 def outbox_purge() -> int:
     """Delete delivered outbox rows older than SYNC_PURGE_AFTER_DAYS."""
-    return outbox_delivered_purge(days=settings.SYNC_PURGE_AFTER_DAYS)
+    return outbox_delivered_purge(days=sync_settings.SYNC_PURGE_AFTER_DAYS)
 
 
 @shared_task(bind=True, acks_late=True, soft_time_limit=600, time_limit=660)
@@ -64,7 +64,7 @@ def file_transfer(self, sync_id: int, object_pk: str) -> dict[str, str]:
         raise self.retry(
             exc=exc,
             countdown=transfer_retry_delay(self.request.retries),
-            max_retries=settings.SYNC_MAX_ATTEMPTS,
+            max_retries=sync_settings.SYNC_MAX_ATTEMPTS,
         ) from exc
 
 

@@ -14,10 +14,10 @@ The protocol, which loses no request:
 from collections.abc import Callable
 from datetime import timedelta
 
-from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
+from platforms.conf import sync_settings
 from syncs.models import WorkQueue
 
 
@@ -25,14 +25,17 @@ def work_flags_sql(connection, count: int, columns: str = "name, requested") -> 
     """Return SQL reading the flags of ``count`` queues, as rows of ``columns``.
 
     A writer reads the flags in the transaction (or statement) that writes its
-    rows. On PostgreSQL the flag rows are locked shared; on SQLite the writer
+    rows. On PostgreSQL and MySQL/MariaDB the flag rows are locked shared
+    (MariaDB knows only the LOCK IN SHARE MODE spelling); on SQLite the writer
     holds the single write lock already. Either way a worker cannot clear a
     flag until the writer has committed, so the drain that follows the clear
     sees the writer's rows, and a set flag means nothing more is needed.
     """
     table = connection.ops.quote_name(WorkQueue._meta.db_table)
     marks = ", ".join(["%s"] * count)
-    lock = " FOR SHARE" if connection.vendor == "postgresql" else ""
+    lock = {"postgresql": " FOR SHARE", "mysql": " LOCK IN SHARE MODE"}.get(
+        connection.vendor, ""
+    )
     return f"SELECT {columns} FROM {table} WHERE name IN ({marks}){lock}"
 
 
@@ -69,7 +72,7 @@ def work_lease_take(name: str, seconds: int | None = None) -> bool:
     at most; a live one renews it after every batch.
     """
     now = timezone.now()
-    seconds = seconds or settings.SYNC_LEASE_SECONDS
+    seconds = seconds or sync_settings.SYNC_LEASE_SECONDS
     WorkQueue.objects.get_or_create(name=name)
     return bool(
         WorkQueue.objects.filter(
@@ -80,7 +83,7 @@ def work_lease_take(name: str, seconds: int | None = None) -> bool:
 
 def work_lease_renew(name: str, seconds: int | None = None) -> None:
     """Extend the lease this worker holds."""
-    seconds = seconds or settings.SYNC_LEASE_SECONDS
+    seconds = seconds or sync_settings.SYNC_LEASE_SECONDS
     WorkQueue.objects.filter(name=name).update(
         lease_until=timezone.now() + timedelta(seconds=seconds)
     )

@@ -3,6 +3,7 @@
 import pytest
 from rest_framework.test import APIClient
 
+from platforms.conf import sync_settings
 from tests.factories import AdminFactory, PlatformFactory
 
 
@@ -22,7 +23,7 @@ def _fresh_sync_caches():
 @pytest.fixture
 def current_platform(settings):
     """The Platform row this process runs as (SYNC_PLATFORM_DOMAIN)."""
-    return PlatformFactory(name="A", domain=settings.SYNC_PLATFORM_DOMAIN)
+    return PlatformFactory(name="A", domain=sync_settings.SYNC_PLATFORM_DOMAIN)
 
 
 @pytest.fixture

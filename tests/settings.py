@@ -4,6 +4,7 @@ import os
 
 os.environ.setdefault("SECRET_KEY", "test-only-not-a-secret")
 os.environ.setdefault("SYNC_PLATFORM_DOMAIN", "a.test")
+os.environ.setdefault("MOOXSYNC_DEMO", "true")
 
 from mooxsync.settings import *  # noqa: F403
 

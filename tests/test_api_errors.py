@@ -2,7 +2,7 @@ import pytest
 from django.db import IntegrityError
 from rest_framework import exceptions
 
-from mooxsync.api_errors import api_exception_handler
+from platforms.api.errors import api_exception_handler
 from platforms.models import Platform
 from tests.factories import PlatformFactory
 

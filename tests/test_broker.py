@@ -5,7 +5,7 @@ import os
 from kombu import Connection
 
 import mooxsync.celery  # noqa: F401  (registers the atomic filesystem transport)
-from mooxsync.broker import Transport
+from syncs.broker import Transport
 
 
 def test_filesystem_urls_use_the_atomic_transport(tmp_path):

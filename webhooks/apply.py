@@ -4,11 +4,11 @@ import logging
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.apps import apps
-from django.conf import settings
 from django.core import serializers
 from django.db import InterfaceError, OperationalError, transaction
 from django.utils import timezone
 
+from platforms.conf import sync_settings
 from platforms.models import Platform
 from platforms.roster import RosterReport, roster_apply
 from platforms.services import platform_relations_set
@@ -53,7 +53,7 @@ def _record_write(model, existing, data: dict):
 
 def _relations_apply(record, event: InboxEvent) -> None:
     if event.platforms is None or record._meta.label not in (
-        settings.SYNC_MODELS_WITH_PLATFORM_RELATIONS
+        sync_settings.SYNC_MODELS_WITH_PLATFORM_RELATIONS
     ):
         return
     platforms = Platform.objects.filter(domain__in=event.platforms)

@@ -11,7 +11,6 @@ over fields of that model. Operations, each over the records of that model:
 """
 
 from django.apps import apps
-from django.conf import settings
 from django.http import Http404
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
@@ -20,6 +19,8 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from platforms.api.base import SyncErrorsMixin
+from platforms.conf import sync_settings
 from platforms.selectors import platform_current
 from syncs.digest.hashing import MAX_BUCKETS, bucket_count_valid, buckets_encode
 from syncs.digest.records import fields_comparable
@@ -103,7 +104,7 @@ def digest_answer(*, sync: Sync, identifier: str, request: dict) -> dict:
 
 
 @extend_schema(exclude=True)  # signed machine endpoint, described in the README
-class DigestView(APIView):
+class DigestView(SyncErrorsMixin, APIView):
     """Verify a signed digest request, check the allow-list, answer the digests."""
 
     authentication_classes: list = []
@@ -112,7 +113,7 @@ class DigestView(APIView):
     renderer_classes = [JSONRenderer]
 
     def post(self, request):
-        if not settings.SYNC_WEBHOOK_ENABLED:
+        if not sync_settings.SYNC_WEBHOOK_ENABLED:
             raise Http404
         try:
             sender, body = signed_request_read(request)

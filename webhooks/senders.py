@@ -12,9 +12,9 @@ is None.
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 
+from platforms.conf import sync_settings
 from platforms.models import Platform, domain_validator
 from platforms.selectors import platform_master
 from platforms.signing import SignatureError, secret_from_token, signature_verify
@@ -40,7 +40,7 @@ class SenderRefused(Exception):
 
 def bootstrap_open() -> bool:
     """Tell whether the bootstrap secret is accepted: SYNC_TOKEN set, no master."""
-    return bool(settings.SYNC_TOKEN) and platform_master() is None
+    return bool(sync_settings.SYNC_TOKEN) and platform_master() is None
 
 
 def _domain_claimed(claimed: str) -> str | None:
@@ -58,7 +58,7 @@ def _verify(secret: str, headers: Mapping[str, str], body: bytes) -> None:
         timestamp=headers.get("webhook-timestamp", ""),
         signature_header=headers.get("webhook-signature", ""),
         body=body,
-        tolerance=settings.SYNC_WEBHOOK_TOLERANCE_SECONDS,
+        tolerance=sync_settings.SYNC_WEBHOOK_TOLERANCE_SECONDS,
     )
 
 
@@ -76,7 +76,7 @@ def sender_verify(*, headers: Mapping[str, str], body: bytes) -> Sender:
             return Sender(domain, platform)
     if domain and bootstrap_open():
         try:
-            _verify(secret_from_token(settings.SYNC_TOKEN), headers, body)
+            _verify(secret_from_token(sync_settings.SYNC_TOKEN), headers, body)
         except SignatureError:
             raise refusal from None
         return Sender(domain, platform, bootstrap=True)

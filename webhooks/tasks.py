@@ -3,9 +3,9 @@
 from datetime import timedelta
 
 from celery import shared_task
-from django.conf import settings
 from django.utils import timezone
 
+from platforms.conf import sync_settings
 from syncs.workqueue import work_lease_renew, work_run
 from webhooks.apply import inbox_apply_batch
 from webhooks.inbox import INBOX_QUEUE
@@ -29,7 +29,7 @@ def inbox_apply() -> None:
     """Apply pending inbox events in order, batch by batch (SyncJob)."""
 
     def drain() -> None:
-        while inbox_apply_batch(size=settings.SYNC_BATCH_SIZE):
+        while inbox_apply_batch(size=sync_settings.SYNC_BATCH_SIZE):
             work_lease_renew(INBOX_QUEUE)
 
     work_run(INBOX_QUEUE, drain)
@@ -47,7 +47,7 @@ def inbox_relay() -> bool:
 @shared_task(soft_time_limit=600, time_limit=660)
 def inbox_purge() -> int:
     """Delete applied or skipped inbox rows older than SYNC_PURGE_AFTER_DAYS."""
-    cutoff = timezone.now() - timedelta(days=settings.SYNC_PURGE_AFTER_DAYS)
+    cutoff = timezone.now() - timedelta(days=sync_settings.SYNC_PURGE_AFTER_DAYS)
     deleted, _ = InboxEvent.objects.filter(
         status__in=[InboxEvent.Status.APPLIED, InboxEvent.Status.SKIPPED],
         applied_at__lt=cutoff,

@@ -4,9 +4,9 @@ Every signed endpoint of the receiving side (the webhook, the digest endpoint)
 starts here, so they refuse the same requests with the same answers.
 """
 
-from django.conf import settings
 from django.http import HttpRequest
 
+from platforms.conf import sync_settings
 from webhooks.senders import Sender, SenderRefused, sender_verify
 
 
@@ -19,7 +19,7 @@ class RequestRefused(Exception):
 
 
 def _body_read(request: HttpRequest) -> bytes:
-    limit = settings.SYNC_WEBHOOK_MAX_BODY_BYTES
+    limit = sync_settings.SYNC_WEBHOOK_MAX_BODY_BYTES
     declared = request.META.get("CONTENT_LENGTH") or "0"
     too_large = RequestRefused("too_large", f"The body exceeds {limit} bytes.", 413)
     # isdigit() alone also passes "²", which int() refuses.

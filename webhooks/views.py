@@ -1,6 +1,5 @@
 """SyncWebhook: the signed endpoint that receives changes from other platforms."""
 
-from django.conf import settings
 from django.db import IntegrityError
 from django.http import Http404
 from drf_spectacular.utils import extend_schema
@@ -11,6 +10,8 @@ from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
+from platforms.api.base import SyncErrorsMixin
+from platforms.conf import sync_settings
 from platforms.models import Platform
 from platforms.selectors import platform_current
 from webhooks.apply import platforms_apply
@@ -44,7 +45,7 @@ class RawParser(BaseParser):
 
 
 @extend_schema(exclude=True)  # signed machine endpoint, described in the README
-class SyncWebhookView(APIView):
+class SyncWebhookView(SyncErrorsMixin, APIView):
     """Verify, validate and store a batch of events; SyncJob applies them.
 
     The master's push of the platform list comes here too and is applied at
@@ -56,7 +57,7 @@ class SyncWebhookView(APIView):
     parser_classes = [RawParser]
 
     def post(self, request):
-        if not settings.SYNC_WEBHOOK_ENABLED:
+        if not sync_settings.SYNC_WEBHOOK_ENABLED:
             raise Http404
         try:
             sender, body = signed_request_read(request)

@@ -4,12 +4,13 @@ from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import viewsets
 
+from platforms.api.base import SyncAPIMixin
 from platforms.api.serializers import PlatformFilterSerializer, PlatformSerializer
 from platforms.models import Platform
 
 
 @extend_schema_view(list=extend_schema(parameters=[PlatformFilterSerializer]))
-class PlatformViewSet(viewsets.ModelViewSet):
+class PlatformViewSet(SyncAPIMixin, viewsets.ModelViewSet):
     """List, read, create, change and delete platforms.
 
     The list narrows by ``?uuid=<uuid>`` and ``?domain=<host[:port]>``.

@@ -4,7 +4,7 @@ import copy
 
 from rest_framework import serializers
 
-from mooxsync.api_errors import model_full_clean
+from platforms.api.errors import model_full_clean
 from platforms.api.serializers import PlatformRefSerializer
 from syncs.models import Sync
 

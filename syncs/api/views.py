@@ -7,6 +7,7 @@ from rest_framework import generics, viewsets
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from platforms.api.base import SyncAPIMixin
 from platforms.models import Platform
 from syncs.api.serializers import (
     PlatformSyncFilterSerializer,
@@ -18,7 +19,7 @@ from syncs.selectors import sync_list, syncable_models_describe
 
 
 @extend_schema_view(list=extend_schema(parameters=[SyncFilterSerializer]))
-class SyncViewSet(viewsets.ModelViewSet):
+class SyncViewSet(SyncAPIMixin, viewsets.ModelViewSet):
     """List, read, create, change and delete syncs.
 
     The list narrows by ``?source_platform=<id>``, ``?target_platform=<id>`` and
@@ -41,7 +42,7 @@ class SyncViewSet(viewsets.ModelViewSet):
 
 
 @extend_schema_view(get=extend_schema(parameters=[PlatformSyncFilterSerializer]))
-class PlatformSyncListView(generics.ListAPIView):
+class PlatformSyncListView(SyncAPIMixin, generics.ListAPIView):
     """List the syncs of the platform, paginated.
 
     ``?role=source`` (the default) lists the syncs whose source it is,
@@ -64,12 +65,14 @@ class PlatformSyncListView(generics.ListAPIView):
         return sync_list().filter(sides.get(role, sides["source"] | sides["target"]))
 
 
-class SyncableModelListView(APIView):
+class SyncableModelListView(SyncAPIMixin, APIView):
     """List the models this platform offers for syncing, by label, unpaginated.
 
     The list is short (one entry per installed model) and the Sync form needs
     all of it at once.
     """
+
+    pagination_class = None
 
     @extend_schema(responses=SyncableModelSerializer(many=True))
     def get(self, request):

@@ -4,8 +4,8 @@ import json
 import uuid
 
 import requests
-from django.conf import settings
 
+from platforms.conf import sync_settings
 from platforms.models import Platform
 from platforms.signing import delivery_headers
 from platforms.transport import PLATFORM_HEADER
@@ -25,7 +25,7 @@ class DigestClient:
 
     def __init__(self, *, source: Platform, target: Platform) -> None:
         self.source = source
-        self.url = target.base_url + settings.SYNC_WEBHOOK_URL + DIGEST_PATH
+        self.url = target.base_url + sync_settings.SYNC_WEBHOOK_URL + DIGEST_PATH
         self.host = target.domain
         self.session = requests.Session()
         self.requests = 0
@@ -53,7 +53,7 @@ class DigestClient:
                 self.url,
                 data=body,
                 headers=headers,
-                timeout=(3.05, settings.SYNC_BACKUP_TIMEOUT),
+                timeout=(3.05, sync_settings.SYNC_BACKUP_TIMEOUT),
             )
         except requests.RequestException as exc:
             raise BackupError(f"{self.url} is unreachable: {exc}") from None

@@ -6,11 +6,11 @@ handlers, platform relations), signed and retried like any other change.
 
 from dataclasses import dataclass
 
-from django.conf import settings
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from platforms.conf import sync_settings
 from platforms.models import Platform
 from syncs.backup.compare import Drift
 from syncs.models import EventType, OutboxEvent, Sync
@@ -78,7 +78,7 @@ def repair_measure(
     Built as delivery builds them, in batches of SYNC_BATCH_SIZE, from the
     records as they are now.
     """
-    size, batch = 0, settings.SYNC_BATCH_SIZE
+    size, batch = 0, sync_settings.SYNC_BATCH_SIZE
     for first in range(0, len(rows), batch):
         body = envelope_build(
             source=source, target=target, rows=rows[first : first + batch]

@@ -11,10 +11,10 @@ digests serialize every record of a table, on both sides.
 
 from collections.abc import Collection
 
-from django.conf import settings
 from django.db import models
 from django.utils.encoding import is_protected_type
 
+from platforms.conf import sync_settings
 from syncs.digest.hashing import canonical_json
 from syncs.identity import NATURAL_KEY
 
@@ -44,7 +44,7 @@ def field_compares(field: models.Field) -> bool:
     """
     if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
         return False
-    return not (settings.FILE_SYNC_ENABLED and isinstance(field, models.FileField))
+    return not (sync_settings.FILE_SYNC_ENABLED and isinstance(field, models.FileField))
 
 
 def fields_comparable(model: type[models.Model], names: Collection[str]) -> list[str]:

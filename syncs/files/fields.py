@@ -9,11 +9,12 @@ which is also the only way to sync a CharField that holds a storage path.
 
 import logging
 
-from django.conf import settings
 from django.core.exceptions import FieldDoesNotExist
 from django.core.files.storage import Storage, default_storage
 from django.db import models
 from django.utils.module_loading import import_string
+
+from platforms.conf import sync_settings
 
 logger = logging.getLogger(__name__)
 PATH_FIELDS = (models.FileField, models.CharField, models.TextField)
@@ -21,14 +22,14 @@ PATH_FIELDS = (models.FileField, models.CharField, models.TextField)
 
 def file_resolver_for(label: str):
     """Return an instance of the resolver bound to a model label, or None."""
-    bindings = {k.lower(): v for k, v in settings.FILE_SYNC_RESOLVERS.items()}
+    bindings = {k.lower(): v for k, v in sync_settings.FILE_SYNC_RESOLVERS.items()}
     dotted_path = bindings.get(label.lower())
     return import_string(dotted_path)() if dotted_path else None
 
 
 def model_file_fields(model: type[models.Model]) -> list[str]:
     """Return the names of a model's FileFields, those named like files first."""
-    words = [word.lower() for word in settings.FILE_SYNC_FIELD_SEARCH]
+    words = [word.lower() for word in sync_settings.FILE_SYNC_FIELD_SEARCH]
     fields = [f for f in model._meta.concrete_fields if isinstance(f, models.FileField)]
     # A stable sort: model order within each group.
     fields.sort(key=lambda f: not any(word in f.name.lower() for word in words))

@@ -12,10 +12,10 @@ import logging
 from dataclasses import dataclass
 from typing import BinaryIO
 
-from django.conf import settings
 from django.core.files.storage import Storage
 from django.db import models
 
+from platforms.conf import sync_settings
 from syncs.files.fields import field_storage, record_files
 from syncs.files.policy import SHA256_RE, FileRefusal, file_refusal
 
@@ -76,7 +76,7 @@ def file_describe(*, field: models.Field, name: str) -> FileDescription:
 def record_files_describe(record: models.Model) -> list[FileDescription]:
     """Describe the files of ``record``; past the per-record limit, refuse them."""
     files = record_files(record)
-    limit = settings.FILE_SYNC_MAX_FILES_PER_RECORD
+    limit = sync_settings.FILE_SYNC_MAX_FILES_PER_RECORD
     described = [file_describe(field=f, name=name) for f, name in files[:limit]]
     over = FileRefusal(
         "too_many_files",

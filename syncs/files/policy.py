@@ -4,7 +4,7 @@ import re
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
-from django.conf import settings
+from platforms.conf import sync_settings
 
 SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
 
@@ -25,7 +25,7 @@ def file_extension(name: str) -> str:
 def file_refusal(*, name: str, size: int | None) -> FileRefusal | None:
     """Return why the file ``name`` of ``size`` bytes may not travel, or None."""
     allowed = {
-        e.lower().removeprefix(".") for e in settings.FILE_SYNC_ALLOWED_EXTENSIONS
+        e.lower().removeprefix(".") for e in sync_settings.FILE_SYNC_ALLOWED_EXTENSIONS
     }
     extension = file_extension(name)
     if extension not in allowed:
@@ -34,10 +34,10 @@ def file_refusal(*, name: str, size: int | None) -> FileRefusal | None:
             f"{PurePosixPath(name).name!r}: the extension {extension or '(none)'!r} "
             "is not in FILE_SYNC_ALLOWED_EXTENSIONS.",
         )
-    if size is not None and size > settings.FILE_SYNC_MAX_SIZE:
+    if size is not None and size > sync_settings.FILE_SYNC_MAX_SIZE:
         return FileRefusal(
             "file_too_large",
             f"{PurePosixPath(name).name!r}: {size} bytes exceed FILE_SYNC_MAX_SIZE "
-            f"({settings.FILE_SYNC_MAX_SIZE} bytes).",
+            f"({sync_settings.FILE_SYNC_MAX_SIZE} bytes).",
         )
     return None

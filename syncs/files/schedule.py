@@ -4,8 +4,8 @@ import logging
 import random
 
 from django.apps import apps
-from django.conf import settings
 
+from platforms.conf import sync_settings
 from syncs.files.fields import file_resolver_for, model_file_fields
 from syncs.models import EventType, OutboxEvent
 
@@ -23,7 +23,7 @@ def model_may_have_files(label: str) -> bool:
 
 def files_transfer_request(*, rows: list[OutboxEvent]) -> int:
     """Queue a file transfer per delivered record that may hold files."""
-    if not settings.FILE_SYNC_ENABLED:
+    if not sync_settings.FILE_SYNC_ENABLED:
         return 0
     from syncs.tasks import file_transfer  # tasks import delivery, which imports us
 
@@ -46,5 +46,5 @@ def files_transfer_request(*, rows: list[OutboxEvent]) -> int:
 
 def transfer_retry_delay(retries: int) -> float:
     """Return seconds before a file transfer's next try: backoff with jitter."""
-    ceiling = settings.SYNC_RETRY_BASE_SECONDS * 2**retries
-    return min(ceiling, settings.SYNC_RETRY_MAX_SECONDS) * random.uniform(0.5, 1.0)
+    ceiling = sync_settings.SYNC_RETRY_BASE_SECONDS * 2**retries
+    return min(ceiling, sync_settings.SYNC_RETRY_MAX_SECONDS) * random.uniform(0.5, 1.0)

@@ -16,11 +16,11 @@ from dataclasses import dataclass
 
 import requests
 from django.apps import apps
-from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.files.storage import Storage
 from django.db import models
 
+from platforms.conf import sync_settings
 from platforms.models import Platform, PlatformRelation
 from platforms.selectors import platform_current
 from platforms.signing import delivery_headers
@@ -75,7 +75,7 @@ class FileRoute:
 
 def files_url_path(action: str) -> str:
     """Return the path of a file-sync endpoint ("check", "chunk", "finalize")."""
-    return f"{settings.SYNC_WEBHOOK_URL}/files/{action}/"
+    return f"{sync_settings.SYNC_WEBHOOK_URL}/files/{action}/"
 
 
 def _answer(response: requests.Response) -> dict:
@@ -97,7 +97,10 @@ def file_request(*, route: FileRoute, action: str, payload: dict) -> dict:
     url = route.target.base_url + files_url_path(action)
     try:
         response = _session.post(
-            url, data=body, headers=headers, timeout=(3.05, settings.SYNC_HTTP_TIMEOUT)
+            url,
+            data=body,
+            headers=headers,
+            timeout=(3.05, sync_settings.SYNC_HTTP_TIMEOUT),
         )
     except requests.RequestException as exc:
         raise TransferRetry(f"{url}: {exc}") from None
@@ -126,7 +129,7 @@ def _chunks_send(*, route: FileRoute, base: dict, storage: Storage, offset: int)
     with storage.open(base["name"], "rb") as handle:
         while offset < base["size"]:
             handle.seek(offset)
-            data = handle.read(settings.FILE_SYNC_CHUNK_SIZE)
+            data = handle.read(sync_settings.FILE_SYNC_CHUNK_SIZE)
             if not data:
                 raise TransferRefused("changed", "The file shrank while being sent.")
             chunk = {"offset": offset, "data": base64.b64encode(data).decode()}
@@ -201,7 +204,12 @@ def record_files_transfer(*, sync_id: int, object_pk: str) -> dict[str, str]:
     """
     sync = Sync.objects.select_related("target_platform").filter(pk=sync_id).first()
     source = platform_current()
-    if not settings.FILE_SYNC_ENABLED or sync is None or not sync.status or not source:
+    if (
+        not sync_settings.FILE_SYNC_ENABLED
+        or sync is None
+        or not sync.status
+        or not source
+    ):
         return {}
     model = apps.get_model(sync.source_model)
     record = model._default_manager.filter(pk=object_pk).first()

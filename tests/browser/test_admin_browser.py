@@ -13,6 +13,7 @@ from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.select import Select
 from selenium.webdriver.support.ui import WebDriverWait
 
+from platforms.conf import sync_settings
 from platforms.models import Platform
 from syncs.models import OutboxEvent, Sync
 from tests.browser.conftest import browser_missing, script_errors
@@ -66,7 +67,7 @@ def test_log_in_add_two_platforms_and_a_sync(
     log_in(browser, live_server)
     screenshot("1-index")
     add_platform(
-        browser, live_server, name="Here", domain=settings.SYNC_PLATFORM_DOMAIN
+        browser, live_server, name="Here", domain=sync_settings.SYNC_PLATFORM_DOMAIN
     )
     add_platform(browser, live_server, name="There", domain="there.test")
     screenshot("2-platforms")

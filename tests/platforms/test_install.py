@@ -5,6 +5,7 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
+from platforms.conf import sync_settings
 from platforms.models import Platform
 from tests.factories import PlatformFactory, UserFactory
 
@@ -22,8 +23,8 @@ def test_install_creates_this_platform_with_credentials(settings):
     output = install()
 
     platform = Platform.objects.get()
-    assert platform.domain == settings.SYNC_PLATFORM_DOMAIN
-    assert platform.name == settings.SYNC_PLATFORM_DOMAIN
+    assert platform.domain == sync_settings.SYNC_PLATFORM_DOMAIN
+    assert platform.name == sync_settings.SYNC_PLATFORM_DOMAIN
     assert platform.scheme == Platform.Scheme.HTTPS
     assert not platform.master
     assert len(platform.api_token) == 80

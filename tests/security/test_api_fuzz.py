@@ -19,6 +19,7 @@ from schemathesis.specs.openapi.checks import (
     response_schema_conformance,
 )
 
+from platforms.conf import sync_settings
 from tests.factories import AdminFactory, PlatformFactory, SyncFactory
 
 pytestmark = pytest.mark.django_db
@@ -50,7 +51,7 @@ def _keep_the_test_connection():
 @pytest.fixture
 def rows(db, settings):
     """A few rows for the generated ids to hit now and then."""
-    this = PlatformFactory(domain=settings.SYNC_PLATFORM_DOMAIN)
+    this = PlatformFactory(domain=sync_settings.SYNC_PLATFORM_DOMAIN)
     SyncFactory(source_platform=this)
     return this
 

@@ -5,6 +5,7 @@ import logging
 import pytest
 from django.urls import reverse
 
+from platforms.conf import sync_settings
 from tests.factories import PlatformFactory, SyncFactory
 from tests.webhooks.signed import envelope, user_event, webhook_post
 
@@ -13,7 +14,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def platforms(settings):
-    here = PlatformFactory(name="A", domain=settings.SYNC_PLATFORM_DOMAIN)
+    here = PlatformFactory(name="A", domain=sync_settings.SYNC_PLATFORM_DOMAIN)
     other = PlatformFactory(name="B", domain="b.test", master=True)
     SyncFactory(source_platform=other, target_platform=here)
     return [here, other]

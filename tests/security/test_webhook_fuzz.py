@@ -7,6 +7,7 @@ from django.contrib.auth.models import Group, User
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from platforms.conf import sync_settings
 from tests.factories import PlatformFactory, SyncFactory
 from tests.webhooks.signed import envelope, user_event, webhook_post
 from webhooks.models import InboxEvent
@@ -40,7 +41,7 @@ SQLISH = st.sampled_from(
 @pytest.fixture
 def sender(settings):
     source = PlatformFactory(name="B", domain="b.test")
-    here = PlatformFactory(name="A", domain=settings.SYNC_PLATFORM_DOMAIN)
+    here = PlatformFactory(name="A", domain=sync_settings.SYNC_PLATFORM_DOMAIN)
     SyncFactory(source_platform=source, target_platform=here)
     return source
 

@@ -3,6 +3,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
+from platforms.conf import sync_settings
 from syncs.catalog import CatalogUnavailable, model_find, platform_models
 from tests.factories import PlatformFactory
 from tests.syncs.webhook_peer import closed_domain
@@ -52,7 +53,7 @@ def test_this_platform_reads_its_own_models(current_platform):
 
 @pytest.mark.django_db(transaction=True)
 def test_another_platform_is_asked_over_its_api(live_server, settings):
-    PlatformFactory(domain=settings.SYNC_PLATFORM_DOMAIN)
+    PlatformFactory(domain=sync_settings.SYNC_PLATFORM_DOMAIN)
     remote = PlatformFactory(domain=live_server.url.removeprefix("http://"))
     assert "auth.User" in labels(platform_models(platform=remote))
 
@@ -95,7 +96,7 @@ def test_a_wrong_answer_is_reported(
 
 
 def test_without_a_token_of_its_own_nothing_is_asked(settings, answering):
-    PlatformFactory(domain=settings.SYNC_PLATFORM_DOMAIN, api_token=None)
+    PlatformFactory(domain=sync_settings.SYNC_PLATFORM_DOMAIN, api_token=None)
     remote = PlatformFactory(domain=answering["domain"])
     with pytest.raises(CatalogUnavailable) as caught:
         platform_models(platform=remote)

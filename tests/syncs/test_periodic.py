@@ -1,13 +1,14 @@
 """The beat schedule and the periodic relay and purge tasks."""
 
+import pickle
 from datetime import timedelta
 
 import pytest
 from django.utils import timezone
 
-from mooxsync.celery import beat_schedule
 from syncs import tasks
 from syncs.models import OutboxEvent
+from syncs.schedule import SYNC_BEAT_SCHEDULE
 from tests.factories import SyncFactory
 from webhooks import tasks as webhook_tasks
 from webhooks.models import InboxEvent
@@ -27,20 +28,37 @@ def _outbox(sync, **fields):
     )
 
 
-def test_schedule_holds_only_the_switched_on_jobs(settings):
+def test_schedule_runs_only_the_switched_on_jobs_at_their_frequency(settings):
     settings.SYNC_PLATFORM_JOB_ENABLED = True
     settings.SYNC_PLATFORM_JOB_FREQUENCY = 42
     settings.SYNC_BACKUP_JOB_ENABLED = False
     settings.SYNC_API_JOB_ENABLED = False
     settings.SYNC_RELAY_ENABLED = True
     settings.SYNC_PURGE_ENABLED = False
-    entries = beat_schedule(settings)
-    assert entries["sync-platforms:platforms.tasks.platforms_push"]["schedule"] == 42
-    assert {e["task"] for e in entries.values()} == {
+    long_ago = timezone.now() - timedelta(days=1)
+    due = {
+        entry["task"]
+        for entry in SYNC_BEAT_SCHEDULE.values()
+        if entry["schedule"].is_due(long_ago).is_due
+    }
+    assert due == {
         "platforms.tasks.platforms_push",
         "syncs.tasks.outbox_relay",
         "webhooks.tasks.inbox_relay",
     }
+    push = SYNC_BEAT_SCHEDULE["mooxsync-sync-platforms:platforms.tasks.platforms_push"]
+    assert push["schedule"].run_every == timedelta(seconds=42)
+    just_now = timezone.now() - timedelta(seconds=30)
+    assert push["schedule"].is_due(just_now).is_due is False
+
+
+def test_schedule_survives_pickling_as_beat_stores_it():
+    entry = SYNC_BEAT_SCHEDULE["mooxsync-relay:syncs.tasks.outbox_relay"]
+    copy = pickle.loads(pickle.dumps(entry["schedule"]))
+    assert (copy.switch, copy.frequency) == (
+        "SYNC_RELAY_ENABLED",
+        "SYNC_RELAY_FREQUENCY",
+    )
 
 
 def test_relay_requests_delivery_for_targets_with_due_rows_only(monkeypatch):

@@ -4,9 +4,9 @@ import json
 import time
 import uuid
 
-from django.conf import settings
 from django.contrib.auth.hashers import make_password
 
+from platforms.conf import sync_settings
 from platforms.signing import delivery_headers, delivery_sign
 from syncs.delivery import PLATFORM_HEADER
 
@@ -71,7 +71,7 @@ def webhook_post(client, body: bytes, *, sender, headers: dict | None = None):
     """POST ``body`` to the webhook, freshly signed by ``sender`` unless overridden."""
     signed = signed_headers(body, secret=sender.signing_secret, domain=sender.domain)
     return client.post(
-        settings.SYNC_WEBHOOK_URL,
+        sync_settings.SYNC_WEBHOOK_URL,
         data=body,
         content_type="application/json",
         headers=signed | (headers or {}),

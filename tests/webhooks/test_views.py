@@ -3,9 +3,9 @@
 import json
 
 import pytest
-from django.conf import settings
 from django.contrib.auth.models import User
 
+from platforms.conf import sync_settings
 from platforms.credentials import signing_secret_generate
 from syncs.delivery import PLATFORM_HEADER
 from syncs.models import WorkQueue
@@ -224,7 +224,7 @@ def test_missing_signature_header_is_401(client, source, user_sync, missing):
     del headers[missing]
 
     response = client.post(
-        settings.SYNC_WEBHOOK_URL,
+        sync_settings.SYNC_WEBHOOK_URL,
         data=body,
         content_type="application/json",
         headers=headers,
@@ -239,7 +239,7 @@ def test_missing_platform_header_is_401(client, source, user_sync):
     del headers[PLATFORM_HEADER]
 
     response = client.post(
-        settings.SYNC_WEBHOOK_URL,
+        sync_settings.SYNC_WEBHOOK_URL,
         data=body,
         content_type="application/json",
         headers=headers,
@@ -360,7 +360,7 @@ def test_body_beyond_its_declared_length_is_not_read(client, source, user_sync):
     headers = signed_headers(body, secret=source.signing_secret, domain=source.domain)
 
     response = client.post(
-        settings.SYNC_WEBHOOK_URL,
+        sync_settings.SYNC_WEBHOOK_URL,
         data=body,
         content_type="application/json",
         headers=headers,
@@ -376,7 +376,7 @@ def test_malformed_content_length_is_413_not_500(client, source, user_sync, decl
     headers = signed_headers(body, secret=source.signing_secret, domain=source.domain)
 
     response = client.post(
-        settings.SYNC_WEBHOOK_URL,
+        sync_settings.SYNC_WEBHOOK_URL,
         data=body,
         content_type="application/json",
         headers=headers,
@@ -395,7 +395,7 @@ def test_disabled_webhook_is_404(client, source, user_sync, settings):
 
 
 def test_get_is_405(client):
-    response = client.get(settings.SYNC_WEBHOOK_URL)
+    response = client.get(sync_settings.SYNC_WEBHOOK_URL)
 
     assert response.status_code == 405
     assert response.json()["error"] == "method_not_allowed"

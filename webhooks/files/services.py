@@ -4,11 +4,11 @@ import logging
 import posixpath
 from pathlib import Path
 
-from django.conf import settings
 from django.core.files import File
 from django.core.files.storage import Storage
 from django.db import models, transaction
 
+from platforms.conf import sync_settings
 from syncs.files.fields import field_storage
 from syncs.files.metadata import file_digest
 from syncs.registry import applying_from
@@ -87,7 +87,7 @@ def _check_answer(*, spot: FileSpot, data: dict) -> dict:
 
 def file_chunk_store(*, spot: FileSpot, data: dict) -> dict:
     """Append a chunk to the file's upload; say how many bytes it holds now."""
-    chunk, limit = data["data"], settings.FILE_SYNC_CHUNK_SIZE
+    chunk, limit = data["data"], sync_settings.FILE_SYNC_CHUNK_SIZE
     if len(chunk) > limit:
         raise FileRequestRefused(
             "chunk_too_large", f"Chunks may hold {limit} bytes at most.", 413

@@ -14,15 +14,14 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO
 
-from django.conf import settings
-
+from platforms.conf import sync_settings
 from syncs.files.metadata import stream_digest
 from webhooks.files.refusals import FileRequestRefused
 
 
 def upload_path(*, source_id: int, sha256: str) -> Path:
     """Return where the partial upload of a file from a platform is kept."""
-    return Path(settings.FILE_SYNC_TEMP_DIR) / str(source_id) / f"{sha256}.part"
+    return Path(sync_settings.FILE_SYNC_TEMP_DIR) / str(source_id) / f"{sha256}.part"
 
 
 def upload_received(path: Path) -> int:

@@ -9,7 +9,6 @@ when this platform is not installed or its storage fails); never ``500``.
 import logging
 import math
 
-from django.conf import settings
 from django.core.exceptions import SuspiciousFileOperation
 from django.http import Http404
 from drf_spectacular.utils import extend_schema
@@ -17,6 +16,8 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from platforms.api.base import SyncErrorsMixin
+from platforms.conf import sync_settings
 from platforms.models import Platform
 from platforms.selectors import platform_current
 from webhooks.envelope import envelope_parse
@@ -81,7 +82,7 @@ def _validated(serializer_class, body: bytes) -> dict:
 
 
 @extend_schema(exclude=True)  # signed machine endpoints, described in the README
-class FileSyncView(APIView):
+class FileSyncView(SyncErrorsMixin, APIView):
     """Verify a signed file request, hold it to the allow-list, serve it."""
 
     authentication_classes: list = []
@@ -96,7 +97,7 @@ class FileSyncView(APIView):
         raise NotImplementedError
 
     def post(self, request):
-        if not settings.FILE_SYNC_ENABLED:
+        if not sync_settings.FILE_SYNC_ENABLED:
             raise Http404
         try:
             answer = self.serve(request)
@@ -141,7 +142,7 @@ class FileChunkView(FileSyncView):
     serializer_class = FileChunkSerializer
 
     def get_body_limit(self) -> int:
-        encoded = 4 * math.ceil(settings.FILE_SYNC_CHUNK_SIZE / 3)
+        encoded = 4 * math.ceil(sync_settings.FILE_SYNC_CHUNK_SIZE / 3)
         return encoded + FIELDS_BODY_BYTES
 
     def perform_serve(self, *, spot: FileSpot, data: dict) -> dict:

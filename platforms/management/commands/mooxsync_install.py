@@ -2,7 +2,6 @@
 
 import os
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.management import call_command
@@ -10,6 +9,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.migrations.executor import MigrationExecutor
 
+from platforms.conf import sync_settings
 from platforms.models import Platform, domain_validator
 from platforms.services import platform_install
 
@@ -72,7 +72,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         self.verbosity = options["verbosity"]
-        domain = (options["domain"] or settings.SYNC_PLATFORM_DOMAIN).lower()
+        domain = (options["domain"] or sync_settings.SYNC_PLATFORM_DOMAIN).lower()
         # The variable Django's own createsuperuser --noinput reads.
         password = options["admin_password"] or os.environ.get(
             "DJANGO_SUPERUSER_PASSWORD"

@@ -4,7 +4,11 @@ kombu's filesystem transport creates a message file and then writes it; a
 worker polling the folder can take the file in between, read nothing and die
 ("Unrecoverable error: JSONDecodeError"). Here a message is written to a
 hidden file first and renamed into place, which is atomic on one filesystem.
-Registered as the ``filesystem://`` transport by mooxsync.celery.
+For the embedded defaults (no broker server) of any site: register it as the
+``filesystem://`` transport where the site creates its Celery app, as
+mooxsync.celery does::
+
+    TRANSPORT_ALIASES["filesystem"] = "syncs.broker:Transport"
 """
 
 import os
