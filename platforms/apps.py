@@ -12,6 +12,8 @@ class PlatformsConfig(AppConfig):
         from platforms import checks  # noqa: F401  (registers system checks)
         from platforms.admin_relations import platform_relations_admin_install
 
-        # django.contrib.admin comes first in INSTALLED_APPS, so its ready() has
-        # imported every admin module by now.
+        # Import every app's admin module now (the admin's own ready() does it
+        # too, later when the site lists this app first; importing twice is a
+        # no-op), so the relations field reaches every registered ModelAdmin.
+        admin.autodiscover()
         platform_relations_admin_install(admin.site)

@@ -1,4 +1,8 @@
+import re
+
 import pytest
+from django.conf import settings
+from django.contrib.staticfiles import finders
 from django.urls import include, path
 from drf_spectacular.drainage import GENERATOR_STATS
 from drf_spectacular.generators import SchemaGenerator
@@ -57,3 +61,12 @@ def test_schema_documents_bearer_tokens_and_staff_only_credentials(platform_api)
     assert (scheme["type"], scheme["scheme"]) == ("http", "bearer")
     platform = schema["components"]["schemas"]["Platform"]["properties"]
     assert "Staff only" in platform["api_token"]["description"]
+
+
+def test_docs_page_loads_its_scripts_and_styles_from_static_files(admin_api):
+    html = admin_api.get("/api/docs/").content.decode()
+    urls = re.findall(r'<(?:script|link)\b[^>]*?\b(?:src|href)="([^"]+)"', html)
+    assert len(urls) >= 3  # favicon, stylesheet, bundle, preset
+    for url in urls:
+        assert url.startswith(settings.STATIC_URL), url
+        assert finders.find(url.removeprefix(settings.STATIC_URL)), url

@@ -5,3 +5,11 @@ from django.utils.translation import gettext_lazy as _
 class WebhooksConfig(AppConfig):
     name = "webhooks"
     verbose_name = _("Webhooks")
+
+    def ready(self) -> None:
+        from django.contrib import admin
+
+        # The sync dashboard on the admin's index, wherever this app stands in
+        # INSTALLED_APPS, unless the site chose an index template of its own.
+        if admin.site.index_template is None:
+            admin.site.index_template = "admin/sync_index.html"
