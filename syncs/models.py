@@ -205,6 +205,8 @@ class OutboxEvent(models.Model):
     """A change of a synced record waiting to be delivered to one target."""
 
     class Status(models.TextChoices):
+        # Written before an autocommit save, never sent (see syncs.outbox).
+        INTENT = "intent", _("intent (saving)")
         PENDING = "pending", _("pending")
         DELIVERED = "delivered", _("delivered")
         FAILED = "failed", _("failed (refused by the target)")

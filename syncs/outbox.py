@@ -11,7 +11,9 @@ from django.db.models import Max
 from django.utils import timezone
 
 from syncs.bindings import transformer_for
-from syncs.identity import record_key_json
+from syncs.identity import (
+    record_key_json,
+)
 from syncs.models import OUTBOX_TOMBSTONE, OutboxEvent
 from syncs.registry import SyncRoute
 from syncs.workqueue import work_flags_sql, work_request
@@ -298,7 +300,10 @@ def outbox_delivered_purge(*, days: int) -> int:
 
 def outbox_retry(*, queryset) -> int:
     """Send failed or dead rows (or pending ones) again now; return how many."""
-    rows = queryset.exclude(status=OutboxEvent.Status.DELIVERED)
+    # An intent is not a change yet: its save may still run (see outbox_intents).
+    rows = queryset.exclude(
+        status__in=[OutboxEvent.Status.DELIVERED, OutboxEvent.Status.INTENT]
+    )
     targets = set(rows.values_list("target_platform_id", flat=True))
     count = rows.update(
         status=OutboxEvent.Status.PENDING,

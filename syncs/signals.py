@@ -7,10 +7,17 @@ from django.db.models.signals import (
     post_migrate,
     post_save,
     pre_migrate,
+    pre_save,
 )
 
 from syncs.models import EventType, Sync
 from syncs.outbox import outbox_record, outbox_record_many
+from syncs.outbox_intents import (
+    INTENTS_ATTRIBUTE,
+    outbox_in_transaction,
+    outbox_intents_settle,
+    outbox_intents_write,
+)
 from syncs.registry import (
     registry_invalidate,
     registry_pause,
@@ -19,12 +26,28 @@ from syncs.registry import (
 )
 
 
-def record_saved(sender, instance, created, raw=False, **kwargs) -> None:
-    """Record a create or update of a synced record."""
+def record_saving(sender, instance, raw=False, **kwargs) -> None:
+    """Write intents before an autocommit save, which commits before post_save."""
     if raw or not (routes := routes_for(sender._meta.label_lower)):
         return
+    if outbox_in_transaction():
+        return  # record_saved's rows commit with the change
+    intents = outbox_intents_write(record=instance, routes=routes)
+    setattr(instance, INTENTS_ATTRIBUTE, intents)
+
+
+def record_saved(sender, instance, created, raw=False, **kwargs) -> None:
+    """Record a create or update of a synced record."""
+    intents = instance.__dict__.pop(INTENTS_ATTRIBUTE, None)
+    if raw or not ((routes := routes_for(sender._meta.label_lower)) or intents):
+        return
     event_type = EventType.CREATED if created else EventType.UPDATED
-    outbox_record(record=instance, event_type=event_type, routes=routes)
+    if intents:
+        outbox_intents_settle(
+            record=instance, event_type=event_type, routes=routes, intents=intents
+        )
+    else:
+        outbox_record(record=instance, event_type=event_type, routes=routes)
 
 
 def record_deleted(sender, instance, **kwargs) -> None:
@@ -76,6 +99,7 @@ def sync_changed(sender, **kwargs) -> None:
 
 def listener_connect() -> None:
     """Connect the listener's receivers (called from SyncsConfig.ready)."""
+    pre_save.connect(record_saving, dispatch_uid="mooxsync.record_saving")
     post_save.connect(record_saved, dispatch_uid="mooxsync.record_saved")
     post_delete.connect(record_deleted, dispatch_uid="mooxsync.record_deleted")
     m2m_changed.connect(relations_changed, dispatch_uid="mooxsync.relations_changed")

@@ -10,6 +10,7 @@ from syncs.delivery import outbox_drain
 from syncs.files.schedule import transfer_retry_delay
 from syncs.files.transfer import TransferRetry, record_files_transfer
 from syncs.outbox import outbox_delivered_purge, outbox_queue_name, outbox_targets_due
+from syncs.outbox_intents import outbox_intents_recover
 from syncs.workqueue import work_run
 
 logger = logging.getLogger(__name__)
@@ -35,10 +36,13 @@ def outbox_deliver(platform_id: int) -> None:
 def outbox_relay() -> int:
     """Ask again for delivery to every target with due pending rows.
 
-    Catches requests that never reached the broker (down at commit time) and
-    drains cut short by a dead worker. Publishes past the 'requested' flag:
-    a duplicate message finds the lease taken and costs nothing.
+    Catches requests that never reached the broker (down at commit time),
+    drains cut short by a dead worker, and, first, the changes of saving
+    processes that died before their post_save (outbox_intents_recover).
+    Publishes past the 'requested' flag: a duplicate message finds the lease
+    taken and costs nothing.
     """
+    outbox_intents_recover()
     targets = outbox_targets_due()
     for platform_id in targets:
         outbox_deliver.delay(platform_id)
