@@ -8,6 +8,7 @@ from celery import current_app
 from django.apps import apps
 from django.core.checks import Error, Tags, Warning, register
 from django.urls import Resolver404, resolve
+from drf_spectacular.openapi import AutoSchema
 
 from platforms.conf import sync_settings
 from platforms.models import domain_validator
@@ -116,6 +117,24 @@ def check_urls_included(app_configs, **kwargs):
             hint='Add path("", include("webhooks.urls")) to your ROOT_URLCONF '
             "(step 2), at its root: other platforms call these paths.",
             id="platforms.E005",
+        )
+    ]
+
+
+@register()
+def check_schema_class(app_configs, **kwargs):
+    """Report a DRF schema class with which /api/schema/ cannot be generated."""
+    from rest_framework.settings import api_settings
+
+    if issubclass(api_settings.DEFAULT_SCHEMA_CLASS, AutoSchema):
+        return []
+    return [
+        Warning(
+            "REST_FRAMEWORK['DEFAULT_SCHEMA_CLASS'] is not drf-spectacular's "
+            "AutoSchema: Moox Sync's /api/schema/ and /api/docs/ cannot be built.",
+            hint="Set REST_FRAMEWORK = {'DEFAULT_SCHEMA_CLASS': "
+            "'drf_spectacular.openapi.AutoSchema', ...} (step 2).",
+            id="platforms.W002",
         )
     ]
 

@@ -8,39 +8,17 @@ both at these paths, so the include takes no prefix.
 """
 
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from platforms.api.base import SyncAPIMixin
+from platforms.api.views import SyncDocsView, SyncSchemaView
 from platforms.conf import sync_settings
 from webhooks.digest import DigestView
 from webhooks.views import SyncWebhookView
 
-_schema_view_options = {
-    "authentication_classes": SyncAPIMixin.authentication_classes,
-    "permission_classes": SyncAPIMixin.permission_classes,
-}
-
 api_urlpatterns = [
     path("", include("platforms.api.urls")),
     path("", include("syncs.api.urls")),
-    path(
-        "schema/",
-        SpectacularAPIView.as_view(
-            urlconf="webhooks.urls",
-            custom_settings={
-                "TITLE": "Moox Sync for Django API",
-                "DESCRIPTION": "Platforms, syncs and the models this platform offers.",
-                "VERSION": "1.0.0",
-            },
-            **_schema_view_options,
-        ),
-        name="schema",
-    ),
-    path(
-        "docs/",
-        SpectacularSwaggerView.as_view(url_name="schema", **_schema_view_options),
-        name="docs",
-    ),
+    path("schema/", SyncSchemaView.as_view(), name="schema"),
+    path("docs/", SyncDocsView.as_view(), name="docs"),
 ]
 
 # Under SYNC_WEBHOOK_URL. The sub-paths start with a slash (the webhook's own

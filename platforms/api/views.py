@@ -2,6 +2,7 @@
 
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.utils import extend_schema, extend_schema_view
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework import viewsets
 
 from platforms.api.base import SyncAPIMixin
@@ -42,3 +43,23 @@ class PlatformTokenScheme(OpenApiAuthenticationExtension):
             "scheme": "bearer",
             "description": "The api_token of a known platform (read only).",
         }
+
+
+class SyncSchemaView(SyncAPIMixin, SpectacularAPIView):
+    """The OpenAPI schema of Moox Sync's API alone, whatever else the site serves."""
+
+    urlconf = "webhooks.urls"
+    schema = None  # not in the schema it serves (nor is SyncDocsView)
+    custom_settings = {
+        "TITLE": "Moox Sync for Django API",
+        "DESCRIPTION": "Platforms, syncs and the models this platform offers.",
+        "VERSION": "1.0.0",
+    }
+
+
+class SyncDocsView(SyncAPIMixin, SpectacularSwaggerView):
+    """Swagger UI over SyncSchemaView's schema."""
+
+    url_name = "schema"
+    schema = None
+    title = SyncSchemaView.custom_settings["TITLE"]

@@ -9,6 +9,7 @@ from platforms.checks import (
     check_celery_app,
     check_installed_apps,
     check_platform_settings,
+    check_schema_class,
     check_urls_included,
 )
 from platforms.conf import sync_settings
@@ -77,3 +78,11 @@ def test_no_celery_app_is_named(monkeypatch):
 
 def test_a_site_celery_app_passes():
     assert check_celery_app(None) == []
+
+
+def test_a_schema_class_other_than_spectacular_is_named(settings):
+    settings.REST_FRAMEWORK = {
+        "DEFAULT_SCHEMA_CLASS": "rest_framework.schemas.openapi.AutoSchema"
+    }
+    (problem,) = check_schema_class(None)
+    assert problem.id == "platforms.W002"

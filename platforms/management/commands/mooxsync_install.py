@@ -2,6 +2,8 @@
 
 import os
 
+from celery import current_app
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.management import call_command
@@ -186,14 +188,16 @@ class Command(BaseCommand):
         self.say(f"Created admin user {username}.", self.style.SUCCESS)
 
     def next_steps_print(self, platform: Platform) -> None:
+        # Name this site's own WSGI module and Celery app, whatever the site.
+        wsgi = settings.WSGI_APPLICATION.rpartition(".")[0]
         self.say(
             "\nNext steps:\n"
             f"  1. Set SYNC_PLATFORM_DOMAIN={platform.domain} for every process of "
-            "this platform (environment or .env).\n"
+            "this platform (settings or environment).\n"
             "  2. Start the web server, a Celery worker and Celery beat:\n"
-            "       gunicorn mooxsync.wsgi\n"
-            "       celery -A mooxsync worker -l info\n"
-            "       celery -A mooxsync beat -l info\n"
+            f"       gunicorn {wsgi}\n"
+            f"       celery -A {current_app.main} worker -l info\n"
+            f"       celery -A {current_app.main} beat -l info\n"
             f"  3. Open {platform.base_url}/admin/ and sign in as an admin user "
             "(manage.py createsuperuser makes one).\n"
             "  4. On the master platform, add the other platforms and the syncs "
