@@ -12,6 +12,7 @@ from platforms.credentials import api_token_generate, signing_secret_generate
 from platforms.models import Platform, PlatformRelation
 from platforms.roster import roster_body
 from platforms.selectors import platform_current
+from platforms.signals import platform_relations_changed
 from platforms.signing import secret_from_token
 from platforms.transport import envelope_send
 
@@ -50,8 +51,7 @@ def platform_relations_has(*, record: models.Model, platform: Platform) -> bool:
     return _relations_of(record).filter(platform=platform).exists()
 
 
-def platform_relations_add(*, record: models.Model, platforms) -> None:
-    """Add platforms to the ones a record belongs to."""
+def _relations_add(record: models.Model, platforms) -> None:
     content_type = ContentType.objects.get_for_model(record, for_concrete_model=True)
     PlatformRelation.objects.bulk_create(
         [
@@ -64,9 +64,22 @@ def platform_relations_add(*, record: models.Model, platforms) -> None:
     )
 
 
+def _relations_changed(record: models.Model) -> None:
+    platform_relations_changed.send(sender=type(record), record=record)
+
+
+@transaction.atomic
+def platform_relations_add(*, record: models.Model, platforms) -> None:
+    """Add platforms to the ones a record belongs to."""
+    _relations_add(record, platforms)
+    _relations_changed(record)
+
+
+@transaction.atomic
 def platform_relations_remove(*, record: models.Model, platforms) -> None:
     """Remove platforms from the ones a record belongs to."""
     _relations_of(record).filter(platform__in=list(platforms)).delete()
+    _relations_changed(record)
 
 
 @transaction.atomic
@@ -74,7 +87,8 @@ def platform_relations_set(*, record: models.Model, platforms) -> None:
     """Make a record belong to exactly these platforms."""
     platforms = list(platforms)
     _relations_of(record).exclude(platform__in=platforms).delete()
-    platform_relations_add(record=record, platforms=platforms)
+    _relations_add(record, platforms)
+    _relations_changed(record)
 
 
 def platform_ip_resolve(*, platform: Platform) -> str | None:

@@ -10,6 +10,7 @@ from django.db.models.signals import (
     pre_save,
 )
 
+from platforms.signals import platform_relations_changed
 from syncs.models import EventType, Sync
 from syncs.outbox import outbox_record, outbox_record_many
 from syncs.outbox_intents import (
@@ -54,6 +55,12 @@ def record_deleted(sender, instance, **kwargs) -> None:
     """Record the deletion of a synced record (its key is still in memory)."""
     if routes := routes_for(sender._meta.label_lower):
         outbox_record(record=instance, event_type=EventType.DELETED, routes=routes)
+
+
+def platforms_changed(sender, record, **kwargs) -> None:
+    """Record a change of a synced record's platform relations as an update."""
+    if routes := routes_for(sender._meta.label_lower):
+        outbox_record(record=record, event_type=EventType.UPDATED, routes=routes)
 
 
 def relations_changed(sender, instance, action, reverse, model, pk_set, **kwargs):
@@ -103,6 +110,9 @@ def listener_connect() -> None:
     post_save.connect(record_saved, dispatch_uid="mooxsync.record_saved")
     post_delete.connect(record_deleted, dispatch_uid="mooxsync.record_deleted")
     m2m_changed.connect(relations_changed, dispatch_uid="mooxsync.relations_changed")
+    platform_relations_changed.connect(
+        platforms_changed, dispatch_uid="mooxsync.platforms_changed"
+    )
     pre_migrate.connect(registry_pause, dispatch_uid="mooxsync.registry_pause")
     post_migrate.connect(registry_resume, dispatch_uid="mooxsync.registry_resume")
     post_save.connect(sync_changed, sender=Sync, dispatch_uid="mooxsync.sync_saved")
