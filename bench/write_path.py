@@ -4,12 +4,15 @@ Saves N users one by one, each in its own transaction, with the listener on and
 off (the baseline, measured in the same run, the two taking turns every
 --block saves so that whatever else the machine does weighs on both alike),
 creates and updates, and prints the ratio. Runs on a fresh SQLite file
-database and, when --postgres is given, on a fresh PostgreSQL database too.
-The broker is Celery's filesystem transport in a temporary folder: delivery
-requests are really published.
+database and, when --postgres or --mysql is given, on a fresh PostgreSQL or
+MySQL/MariaDB database too (mysqlclient: the mysql extra). With --accelerator
+the PostgreSQL run is done twice: on Django's stock engine and on the opt-in
+mooxsync.db.postgresql (MOOXSYNC_DB_ACCELERATOR=true). The broker is Celery's
+filesystem transport in a temporary folder: delivery requests are really
+published.
 
     .venv/bin/python bench/write_path.py [-n 2000] [--rounds 3] [--block 100]
-        [--postgres URL]
+        [--postgres URL [--accelerator]] [--mysql URL]
 """
 
 import argparse
@@ -20,12 +23,19 @@ import subprocess
 import sys
 import tempfile
 import time
+from contextlib import closing
+from functools import partial
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def _run_one(database_url: str, count: int, rounds: int, block: int) -> dict:
+BENCH_DATABASE = "mooxsync_bench_write"
+
+
+def _run_one(
+    database_url: str, count: int, rounds: int, block: int, accelerator=False
+) -> dict:
     """Measure in a child process configured for ``database_url``."""
     folder = tempfile.mkdtemp(prefix="mooxsync-bench-")
     env = os.environ | {
@@ -37,6 +47,7 @@ def _run_one(database_url: str, count: int, rounds: int, block: int) -> dict:
         "MOOXSYNC_VAR_DIR": folder,
         "SYNC_PLATFORM_DOMAIN": "a.bench",
         "SYNC_REGISTRY_TTL": "3600",
+        "MOOXSYNC_DB_ACCELERATOR": str(accelerator).lower(),
     }
     code = f"import bench.write_path as b; b._child({count}, {rounds}, {block})"
     result = subprocess.run(
@@ -55,6 +66,7 @@ def _child(count: int, rounds: int, block: int) -> None:
     from django.contrib.auth.models import User
     from django.core.management import call_command
     from django.db import transaction
+    from django.test import override_settings
 
     from syncs.models import OutboxEvent, Sync
     from syncs.registry import routes_for
@@ -90,18 +102,19 @@ def _child(count: int, rounds: int, block: int) -> None:
         spent = {False: 0.0, True: 0.0}
         for turn, start in enumerate(range(0, count, block)):
             for listener in (False, True) if turn % 2 == 0 else (True, False):
-                settings.SYNC_LISTENER_ENABLED = listener
-                started = time.perf_counter()
-                for i in range(start, min(start + block, count)):
-                    save(listener, i)
-                spent[listener] += time.perf_counter() - started
+                # Through setting_changed, which reloads the cached app settings.
+                with override_settings(SYNC_LISTENER_ENABLED=listener):
+                    started = time.perf_counter()
+                    for i in range(start, min(start + block, count)):
+                        save(listener, i)
+                    spent[listener] += time.perf_counter() - started
         return spent
 
     users: dict[bool, list[User]] = {}
     timings: dict[str, list[float]] = {}
     for _ in range(rounds):
-        settings.SYNC_LISTENER_ENABLED = False
-        User.objects.all().delete()
+        with override_settings(SYNC_LISTENER_ENABLED=False):
+            User.objects.all().delete()
         created = alternate(create)
         for listener in (False, True):
             users[listener] = list(User.objects.filter(username__startswith=listener))
@@ -144,28 +157,62 @@ def main() -> None:
         "--postgres",
         help="base PostgreSQL URL, e.g. postgres://postgres@127.0.0.1:5432/test",
     )
+    parser.add_argument(
+        "--accelerator",
+        action="store_true",
+        help="run PostgreSQL on the stock engine and on mooxsync.db.postgresql",
+    )
+    parser.add_argument(
+        "--mysql", help="base MySQL/MariaDB URL, e.g. mysql://root@127.0.0.1:3306/test"
+    )
     args = parser.parse_args()
     print(
         f"Write path: {args.n} saves one by one per mode, each its own "
         f"transaction, off and on taking turns every {args.block} saves; "
         f"median of {args.rounds} rounds"
     )
-    _report("sqlite", _run_one("", args.n, args.rounds, args.block), args.n)
+    measure = partial(_run_one, count=args.n, rounds=args.rounds, block=args.block)
+    _report("sqlite", measure(""), args.n)
     if args.postgres:
-        url = _fresh_postgres(args.postgres)
-        _report("postgres", _run_one(url, args.n, args.rounds, args.block), args.n)
+        _report("postgres", measure(_fresh_postgres(args.postgres)), args.n)
+        if args.accelerator:
+            url = _fresh_postgres(args.postgres)
+            _report("pg+accel", measure(url, accelerator=True), args.n)
+    if args.mysql:
+        _report("mysql", measure(_fresh_mysql(args.mysql)), args.n)
 
 
 def _fresh_postgres(base_url: str) -> str:
     import psycopg
 
-    name = "mooxsync_bench_write"
+    name = BENCH_DATABASE
     with psycopg.connect(
         base_url.replace("postgres://", "postgresql://"), autocommit=True
     ) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{name}"')
     return base_url.rsplit("/", 1)[0] + "/" + name
+
+
+def _fresh_mysql(base_url: str) -> str:
+    """Create the bench's database on MySQL/MariaDB, as the test database is."""
+    import environ
+    import MySQLdb
+
+    config = environ.Env.db_url_config(base_url)
+    conn = MySQLdb.connect(
+        host=config["HOST"] or "127.0.0.1",
+        port=int(config["PORT"] or 3306),
+        user=config["USER"],
+        password=config["PASSWORD"],
+    )
+    with closing(conn), closing(conn.cursor()) as cursor:
+        cursor.execute(f"DROP DATABASE IF EXISTS `{BENCH_DATABASE}`")
+        cursor.execute(
+            f"CREATE DATABASE `{BENCH_DATABASE}` "
+            "CHARACTER SET utf8mb4 COLLATE utf8mb4_bin"
+        )
+    return base_url.rsplit("/", 1)[0] + "/" + BENCH_DATABASE
 
 
 if __name__ == "__main__":
