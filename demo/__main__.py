@@ -36,9 +36,22 @@ SPECS = [
         key="b", name="Platform B", port=8002, folder=DEMO_DIR / "b", extra_env=FILES
     ),
 ]
+# A user made staff on A signs in to B's admin with the same password and
+# permissions: the syncs name those privileged fields (SYNC_PRIVILEGED_FIELDS).
+PRIVILEGED = {
+    "auth.Group": ["permissions"],
+    "auth.User": ["password", "is_staff", "is_superuser", "user_permissions"],
+    "demoapp.Document": [],
+}
 SYNCS = [
-    {"source": "a", "source_model": model, "target": "b", "target_model": model}
-    for model in ("auth.Group", "auth.User", "demoapp.Document")
+    {
+        "source": "a",
+        "source_model": model,
+        "target": "b",
+        "target_model": model,
+        "field_mappings": {name: name for name in names},
+    }
+    for model, names in PRIVILEGED.items()
 ]
 
 

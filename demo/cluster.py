@@ -88,7 +88,12 @@ def _shell_quote(value: str) -> str:
 
 
 def seed_fixture(specs: list[PlatformSpec], syncs: list[dict]) -> list[dict]:
-    """Return a loaddata fixture with every platform and the given syncs."""
+    """Return a loaddata fixture with every platform and the given syncs.
+
+    A sync is ``{"source", "source_model", "target", "target_model"}``, with
+    ``"field_mappings"`` (source field -> target field) where it names some,
+    such as the privileged fields it writes (SYNC_PRIVILEGED_FIELDS).
+    """
     rows = []
     for pk, spec in enumerate(specs, start=1):
         rows.append(
@@ -122,6 +127,7 @@ def seed_fixture(specs: list[PlatformSpec], syncs: list[dict]) -> list[dict]:
             "source_model": sync["source_model"],
             "target_platform": index[sync["target"]],
             "target_model": sync["target_model"],
+            "field_mappings": sync.get("field_mappings", {}),
             "created_at": "2026-01-01T00:00:00Z",
             "updated_at": "2026-01-01T00:00:00Z",
         }

@@ -4,9 +4,16 @@ import logging
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.apps import apps
-from django.core import serializers
-from django.db import InterfaceError, OperationalError, transaction
+from django.db import (
+    IntegrityError,
+    InterfaceError,
+    OperationalError,
+    connections,
+    router,
+    transaction,
+)
 from django.utils import timezone
+from django.utils.text import Truncator
 
 from platforms.conf import sync_settings
 from platforms.models import Platform
@@ -18,37 +25,22 @@ from syncs.models import EventType, Sync
 from syncs.registry import applying_from, registry_invalidate
 from webhooks.files.settle import file_fields_settle
 from webhooks.models import AppliedVersion, InboxEvent
+from webhooks.values import (
+    file_values_screen,
+    privileged_screen,
+    record_values_write,
+)
 
 logger = logging.getLogger(__name__)
 # Failures of the worker or the database, not of an event: an event failed for
 # one of them would never be applied.
 WORKER_TROUBLE = (SoftTimeLimitExceeded, OperationalError, InterfaceError)
+# The most of an event's error kept (in the inbox and on its sync).
+ERROR_MAX = 2000
 
 
 class EventRefused(Exception):
     """An event could not be applied (the Sync's if_exists says error, bad data)."""
-
-
-def _record_write(model, existing, data: dict):
-    """Write ``data`` onto ``existing`` (or a new record) via Django's serializer."""
-    # A stand-in pk keeps the deserializer from looking the record up by its
-    # natural key a second time; only the field values are taken from it.
-    row = {"model": model._meta.label_lower, "pk": existing.pk if existing else 0}
-    deserialized = next(
-        serializers.deserialize(
-            "python", [row | {"fields": data}], handle_forward_references=False
-        )
-    )
-    record = existing or model()
-    for name in data:
-        field = model._meta.get_field(name)
-        if not field.many_to_many:
-            setattr(record, field.attname, getattr(deserialized.object, field.attname))
-    record.save()
-    for name, values in (deserialized.m2m_data or {}).items():
-        if existing or values:  # a new record has no links to clear
-            getattr(record, name).set(values)
-    return record
 
 
 def _relations_apply(record, event: InboxEvent) -> None:
@@ -76,13 +68,44 @@ def _event_apply(event: InboxEvent, sync: Sync) -> str:
         return InboxEvent.Status.SKIPPED
     if existing and sync.if_exists == Sync.IfExists.ERROR:
         raise EventRefused(f"{sync.target_model} {event.object_key} exists already.")
+    data = privileged_screen(sync, event.data)
     if handler:
-        handler.sync(sync=sync, key=event.object_key, data=event.data)
+        handler.sync(sync=sync, key=event.object_key, data=data)
         return InboxEvent.Status.APPLIED
-    data = file_fields_settle(model=model, record=existing, data=event.data)
-    record = _record_write(model, existing, data)
+    data = file_values_screen(model, existing, data)
+    data = file_fields_settle(model=model, record=existing, data=data)
+    record = record_values_write(model, existing, data, sync=sync)
     _relations_apply(record, event)
     return InboxEvent.Status.APPLIED
+
+
+def _deferred_constraints_check() -> None:
+    """Check now, inside the event's savepoint, what the database checks at commit.
+
+    PostgreSQL defers Django's foreign keys to commit, where one bad row would
+    fail the whole batch; checking is cheap there (the pending checks only).
+    SQLite's check reads whole tables: there the values are checked before
+    they are written, and a failed commit is retried event by event.
+    """
+    connection = transaction.get_connection()
+    if connection.vendor == "postgresql":
+        connection.check_constraints()
+
+
+def _error_text(exc: BaseException) -> str:
+    return Truncator(f"{type(exc).__name__}: {exc}").chars(ERROR_MAX)
+
+
+def _event_fail(event: InboxEvent, exc: BaseException, outcomes: dict) -> None:
+    """Mark the event failed with the reason, for the inbox and its sync."""
+    event.status, event.error = InboxEvent.Status.FAILED, _error_text(exc)
+    outcomes.setdefault(event.sync_id, []).append(event.error)
+    logger.warning(
+        "Event %s from %s failed: %s",
+        event.event_id,
+        event.source_platform_id,
+        event.error,
+    )
 
 
 def _versions_of(events: list[InboxEvent]) -> dict[tuple, AppliedVersion]:
@@ -105,20 +128,11 @@ def _event_run(event: InboxEvent, versions: dict, outcomes: dict) -> None:
     try:
         with transaction.atomic(), applying_from(event.source_platform_id):
             event.status = _event_apply(event, event.sync)
+            _deferred_constraints_check()
     except WORKER_TROUBLE:
         raise  # not the event's fault: roll the batch back and retry it whole
     except Exception as exc:  # one bad event must not stop its batch
-        event.status, event.error = (
-            InboxEvent.Status.FAILED,
-            f"{type(exc).__name__}: {exc}",
-        )
-        outcomes.setdefault(event.sync_id, []).append(event.error)
-        logger.warning(
-            "Event %s from %s failed: %s",
-            event.event_id,
-            event.source_platform_id,
-            event.error,
-        )
+        _event_fail(event, exc, outcomes)
         return
     versions[slot] = AppliedVersion(
         source_platform_id=slot[0],
@@ -131,10 +145,15 @@ def _event_run(event: InboxEvent, versions: dict, outcomes: dict) -> None:
 
 def _versions_save(versions: dict[tuple, AppliedVersion]) -> None:
     """Record the newest applied version of every record the batch touched."""
+    # MySQL/MariaDB's upsert names no conflict target: the unique constraint
+    # is the table's only one besides the primary key, which new rows lack.
+    features = connections[router.db_for_write(AppliedVersion)].features
     AppliedVersion.objects.bulk_create(
         [version for version in versions.values() if version.pk is None],
         update_conflicts=True,
-        unique_fields=["source_platform", "model_label", "key_digest"],
+        unique_fields=["source_platform", "model_label", "key_digest"]
+        if features.supports_update_conflicts_with_target
+        else None,
         update_fields=["version"],
     )
 
@@ -162,33 +181,86 @@ def _syncs_report(outcomes: dict[int, list[str]]) -> None:
         )
 
 
+def _pending(size: int) -> list[InboxEvent]:
+    return list(
+        InboxEvent.objects.filter(status=InboxEvent.Status.PENDING)
+        .select_related("sync")
+        .order_by("pk")[:size]
+    )
+
+
+Outcomes = dict[int, list[str]]  # sync id -> errors of its events
+
+
+def _batch_apply(*, size: int) -> tuple[int, Outcomes]:
+    """Apply the oldest pending inbox events; return how many, and the outcomes."""
+    events = _pending(size)
+    # Arrival order across senders; each sender's own order within a batch.
+    events.sort(key=lambda e: (e.source_platform_id, e.version))
+    versions = _versions_of(events) if events else {}
+    outcomes: Outcomes = {}
+    for event in events:
+        if event.sync is None or not event.sync.status:
+            event.status, event.error = (
+                InboxEvent.Status.SKIPPED,
+                "sync inactive or gone",
+            )
+            continue
+        _event_run(event, versions, outcomes)
+    _versions_save(versions)
+    _statuses_save(events)
+    return len(events), outcomes
+
+
+def _first_fail(exc: IntegrityError) -> tuple[int, Outcomes]:
+    """Mark the oldest pending event failed with the database's reason."""
+    events = _pending(1)
+    outcomes: Outcomes = {}
+    for event in events:
+        _event_fail(event, exc, outcomes)
+    _statuses_save(events)
+    return len(events), {key: errors for key, errors in outcomes.items() if key}
+
+
+def _batch_apply_singly(*, size: int) -> int:
+    """Apply up to ``size`` pending events, each in a transaction of its own."""
+    count, outcomes = 0, {}
+    while count < size:
+        try:
+            with transaction.atomic():
+                done, found = _batch_apply(size=1)
+        except IntegrityError as exc:  # refused at commit: this event is at fault
+            with transaction.atomic():
+                done, found = _first_fail(exc)
+        if not done:
+            break
+        count += done
+        for sync_id, errors in found.items():
+            outcomes.setdefault(sync_id, []).extend(errors)
+    # Reported once, as for a batch: a later event must not hide an error.
+    _syncs_report(outcomes)
+    return count
+
+
 def inbox_apply_batch(*, size: int) -> int:
-    """Apply the oldest pending inbox events in one transaction; return how many."""
-    with transaction.atomic():
-        events = list(
-            InboxEvent.objects.filter(status=InboxEvent.Status.PENDING)
-            .select_related("sync")
-            .order_by("pk")[:size]
+    """Apply the oldest pending inbox events in one transaction; return how many.
+
+    A constraint the database checks only at commit (SQLite's deferred foreign
+    keys) rolls the whole batch back: its events are then applied again, one
+    transaction each, so that only the event at fault fails.
+    """
+    try:
+        with transaction.atomic():
+            count, outcomes = _batch_apply(size=size)
+            _syncs_report(outcomes)
+    except IntegrityError as exc:
+        logger.warning(
+            "A batch failed at commit (%s); applying it event by event.", exc
         )
-        # Arrival order across senders; each sender's own order within a batch.
-        events.sort(key=lambda e: (e.source_platform_id, e.version))
-        if not events:
-            return 0
-        versions = _versions_of(events)
-        outcomes: dict[int, list[str]] = {}
-        for event in events:
-            if event.sync is None or not event.sync.status:
-                event.status, event.error = (
-                    InboxEvent.Status.SKIPPED,
-                    "sync inactive or gone",
-                )
-                continue
-            _event_run(event, versions, outcomes)
-        _versions_save(versions)
-        _statuses_save(events)
-        _syncs_report(outcomes)
-    logger.info("Applied a batch of %d inbox event(s).", len(events))
-    return len(events)
+        return _batch_apply_singly(size=size)
+    if count:
+        logger.info("Applied a batch of %d inbox event(s).", count)
+    return count
 
 
 def platforms_apply(*, rows: list[dict]) -> RosterReport:

@@ -7,9 +7,12 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.text import capfirst
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from platforms.conf import sync_settings
 from platforms.models import Platform
+from syncs.mapping import privileged_fields, privileged_fields_mapped
 from syncs.models import Sync
 from syncs.selectors import syncable_models
 
@@ -55,6 +58,27 @@ class ModelLabelInput(forms.TextInput):
 def mappings_text(value: dict) -> str:
     """Return field mappings as ``source=target`` lines."""
     return "\n".join(f"{source}={target}" for source, target in value.items())
+
+
+def privileged_fields_text() -> str:
+    """Return this platform's privileged fields, as "label: a, b; label: c"."""
+    return "; ".join(
+        f"{label}: {', '.join(sorted(privileged_fields(label)))}"
+        for label in sync_settings.SYNC_PRIVILEGED_FIELDS
+        if privileged_fields(label)
+    )
+
+
+def privileged_warning(sync: Sync) -> str | None:
+    """Return a warning if the sync writes privileged fields on its target."""
+    names = privileged_fields_mapped(sync)
+    if not names:
+        return None
+    return gettext(
+        "This sync writes privileged fields of %(model)s on its target: "
+        "%(fields)s. The source's values replace the target's, also on the "
+        "target's own records with the same key (its own admin user, say)."
+    ) % {"model": sync.target_model, "fields": ", ".join(names)}
 
 
 def _mapping_line(number: int, line: str) -> tuple[str, str]:
@@ -139,11 +163,33 @@ class SyncAdminForm(forms.ModelForm):
             platform = self._platform_of(side)
             if platform is not None and platform.is_current:
                 widget.options = _local_model_options()
+        self._privileged_note()
         domains = dict(Platform.objects.values_list("pk", "domain"))
         self.fields["title"].widget.attrs |= {
             "data-domains": json.dumps({str(pk): d for pk, d in domains.items()}),
             "data-by-platform": " by platform",
         }
+
+    def _privileged_note(self) -> None:
+        """Say which fields only a mapping writes, and warn if this sync does."""
+        field = self.fields["field_mappings"]
+        listed = privileged_fields_text()
+        if listed:
+            field.help_text = format_html(
+                "{} {}",
+                field.help_text,
+                gettext(
+                    "Privileged fields are written only when a line names them "
+                    "(e.g. is_staff=is_staff): %(fields)s."
+                )
+                % {"fields": listed},
+            )
+        if self.instance.pk and (warning := privileged_warning(self.instance)):
+            field.help_text = format_html(
+                '{}<br><strong class="sync-privileged-warning">{}</strong>',
+                field.help_text,
+                warning,
+            )
 
     def _platform_of(self, side: str) -> Platform | None:
         value = self[f"{side}_platform"].value()

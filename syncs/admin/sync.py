@@ -10,7 +10,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from syncs.admin import views
-from syncs.admin.forms import SyncAdminForm
+from syncs.admin.forms import SyncAdminForm, privileged_warning
 from syncs.admin.reports import report_level, report_text
 from syncs.catalog import CatalogUnavailable
 from syncs.compatibility import sync_compatibility
@@ -144,6 +144,8 @@ class SyncAdmin(admin.ModelAdmin):
         super().save_model(request, obj, form, change)
         if not change or COMPARED_FIELDS & set(form.changed_data):
             self._compatibility_warn(request, obj)
+        if warning := privileged_warning(obj):
+            self.message_user(request, warning, messages.WARNING)
 
     def _compatibility_warn(self, request, sync: Sync) -> None:
         """Tell what the two models disagree on; saving is never refused for it."""

@@ -8,18 +8,23 @@ from tests.harness import Cluster, wait_until
 
 pytestmark = pytest.mark.e2e
 
+# The privileged fields are named, so these syncs copy users whole (passwords
+# and staff flags included) and the digests below compare every field.
+PRIVILEGED = ("password", "is_staff", "is_superuser", "user_permissions")
 SYNCS = [
     {
         "source": "s",
         "source_model": "auth.User",
         "target": "t",
         "target_model": "auth.User",
+        "field_mappings": {name: name for name in PRIVILEGED},
     },
     {
         "source": "s",
         "source_model": "auth.Group",
         "target": "t",
         "target_model": "auth.Group",
+        "field_mappings": {"permissions": "permissions"},
     },
 ]
 AUTH = "from django.contrib.auth.models import User, Group; import json\n"

@@ -13,30 +13,38 @@ from tests.harness import Cluster, wait_until
 
 pytestmark = pytest.mark.e2e
 
+# Passwords travel (users sign in on the target) and group permissions travel
+# both ways: privileged fields, written only where a mapping names them.
+PASSWORD = {"password": "password"}
+PERMISSIONS = {"permissions": "permissions"}
 SYNCS = [
     {
         "source": "a",
         "source_model": "auth.User",
         "target": "b",
         "target_model": "auth.User",
+        "field_mappings": PASSWORD,
     },
     {
         "source": "b",
         "source_model": "auth.User",
         "target": "c",
         "target_model": "auth.User",
+        "field_mappings": PASSWORD,
     },
     {
         "source": "a",
         "source_model": "auth.Group",
         "target": "b",
         "target_model": "auth.Group",
+        "field_mappings": PERMISSIONS,
     },
     {
         "source": "b",
         "source_model": "auth.Group",
         "target": "a",
         "target_model": "auth.Group",
+        "field_mappings": PERMISSIONS,
     },
 ]
 USER = "from django.contrib.auth.models import User, Group, Permission; import json; "

@@ -43,12 +43,20 @@ def _status(event: InboxEvent) -> str:
     return event.status
 
 
+@pytest.fixture
+def password_sync(user_sync):
+    """The user sync, writing the password (a privileged field) as well."""
+    user_sync.field_mappings = {"password": "password"}
+    user_sync.save()
+    return user_sync
+
+
 # --- create, update, delete -----------------------------------------------------------
 
 
-def test_create_makes_the_user_whose_password_still_checks(user_sync):
+def test_create_makes_the_user_whose_password_still_checks(password_sync):
     event = _inbox(
-        user_sync,
+        password_sync,
         ["alice"],
         data=user_data("alice", password="original-pass"),
         event_type="created",
@@ -77,14 +85,14 @@ def test_event_stored_by_the_webhook_is_applied(client, source, user_sync):
 
 
 def test_envelope_built_by_a_sender_is_accepted_and_applied(
-    client, source, current_platform, user_sync
+    client, source, current_platform, password_sync
 ):
     """Sender and receiver agree on the wire: build, sign, post, apply."""
     editors = Group.objects.create(name="editors")
     carol = UserFactory(username="carol", password="carols-pass", first_name="C")
     carol.groups.add(editors)
     row = OutboxEvent.objects.create(
-        sync=user_sync,
+        sync=password_sync,
         target_platform=current_platform,
         event_type="created",
         object_pk=str(carol.pk),
