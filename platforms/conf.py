@@ -52,6 +52,15 @@ DEFAULTS: dict[str, tuple[type, object]] = {
     "SYNC_MODELS_WITH_PLATFORM_RELATIONS": (list, []),
     "SYNC_TRANSFORMER_BINDINGS": (dict, {}),
     "SYNC_BINDINGS": (dict, {}),
+    # Model label -> fields a sync writes on this platform only when its field
+    # mappings name them (from the environment: names separated by ";").
+    "SYNC_PRIVILEGED_FIELDS": (
+        dict,
+        {
+            "auth.User": ["is_superuser", "is_staff", "user_permissions", "password"],
+            "auth.Group": ["permissions"],
+        },
+    ),
     "SYNC_MODELS_EXCLUDED": (
         list,
         [
@@ -88,6 +97,8 @@ DEFAULTS: dict[str, tuple[type, object]] = {
     "FILE_SYNC_RESOLVERS": (dict, {}),
     # Partial uploads from other platforms; every web process must share it.
     "FILE_SYNC_TEMP_DIR": (Path, Path(gettempdir()) / "mooxsync-file-sync"),
+    # Seconds after its last chunk that an unfinished upload is deleted.
+    "FILE_SYNC_PARTIAL_MAX_AGE": (int, 24 * 3600),
 }
 
 _env = environ.Env()

@@ -9,10 +9,18 @@ The protocol, which loses no request:
   after the clear sets the flag again and publishes again;
 - after releasing the lease the worker drains again if the flag was set
   meanwhile, since that message may have found the lease taken.
+
+A lease is owned: the end a worker wrote (``lease_until``) is its token, and
+it renews, clears the flag and releases only where that end is still written.
+A worker takes an expired lease with an end past the expired one, so a worker
+paused past its lease finds its token gone (``LeaseLost``) and stops, instead
+of renewing or clearing the lease of the worker that took over.
 """
 
 from collections.abc import Callable
-from datetime import timedelta
+from contextvars import ContextVar
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from django.db.models import Q
 from django.utils import timezone
@@ -65,37 +73,85 @@ def work_request(name: str, publish: Callable[[], None]) -> None:
         raise
 
 
+@dataclass(frozen=True)
+class Lease:
+    """A queue's lease as its holder took it; ``until`` is the owner token."""
+
+    name: str
+    until: datetime
+
+
+class LeaseLost(Exception):
+    """Another worker took the queue's lease over; this one must stop draining."""
+
+
+# The leases work_run holds in this thread (or task), by queue name, for the
+# drains that renew by the queue's name deep inside it. Set and reset by
+# work_run alone, so nothing outlives a run.
+_held: ContextVar[dict[str, Lease] | None] = ContextVar("work_leases", default=None)
+
+
+def _hold(lease: Lease):
+    """Hold ``lease`` in this context; return the token that restores it."""
+    return _held.set({**(_held.get() or {}), lease.name: lease})
+
+
+def _owned(lease: Lease):
+    return WorkQueue.objects.filter(name=lease.name, lease_until=lease.until)
+
+
 def work_lease_take(name: str, seconds: int | None = None) -> bool:
     """Take the queue's lease; False if another worker holds it.
 
     A worker that dies holding it holds up the queue for SYNC_LEASE_SECONDS
     at most; a live one renews it after every batch.
     """
+    return _lease_take(name, seconds) is not None
+
+
+def _lease_take(name: str, seconds: int | None) -> Lease | None:
     now = timezone.now()
-    seconds = seconds or sync_settings.SYNC_LEASE_SECONDS
+    until = now + timedelta(seconds=seconds or sync_settings.SYNC_LEASE_SECONDS)
     WorkQueue.objects.get_or_create(name=name)
-    return bool(
-        WorkQueue.objects.filter(
-            Q(lease_until__isnull=True) | Q(lease_until__lt=now), name=name
-        ).update(lease_until=now + timedelta(seconds=seconds))
-    )
+    taken = WorkQueue.objects.filter(
+        Q(lease_until__isnull=True) | Q(lease_until__lt=now), name=name
+    ).update(lease_until=until)
+    return Lease(name, until) if taken else None
 
 
 def work_lease_renew(name: str, seconds: int | None = None) -> None:
-    """Extend the lease this worker holds."""
-    seconds = seconds or sync_settings.SYNC_LEASE_SECONDS
-    WorkQueue.objects.filter(name=name).update(
-        lease_until=timezone.now() + timedelta(seconds=seconds)
+    """Extend the lease work_run holds; raise LeaseLost if another took it over.
+
+    A drain run outside work_run (a test, a shell) holds no lease to renew.
+    """
+    lease = (_held.get() or {}).get(name)
+    if lease is None:
+        return
+    until = timezone.now() + timedelta(
+        seconds=seconds or sync_settings.SYNC_LEASE_SECONDS
     )
+    if not _owned(lease).update(lease_until=until):
+        raise LeaseLost(f"Another worker took the lease of {name!r} over.")
+    _hold(Lease(name, until))
 
 
 def work_run(name: str, drain: Callable[[], None]) -> None:
-    """Drain the queue under its lease until no request is left."""
-    while work_lease_take(name):
+    """Drain the queue under its lease until no request is left.
+
+    Stops quietly when another worker took the lease over (this one outlived
+    it): that worker drains the queue now.
+    """
+    while lease := _lease_take(name, None):
+        token = _hold(lease)
         try:
-            WorkQueue.objects.filter(name=name).update(requested=False)
+            if not _owned(lease).update(requested=False):
+                return
             drain()
+        except LeaseLost:
+            return
         finally:
-            WorkQueue.objects.filter(name=name).update(lease_until=None)
+            # Released only where this worker's end is still written.
+            _owned(_held.get()[name]).update(lease_until=None)
+            _held.reset(token)
         if not WorkQueue.objects.filter(name=name, requested=True).exists():
             return

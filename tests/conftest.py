@@ -1,10 +1,23 @@
 """Fixtures shared by the whole suite."""
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 from rest_framework.test import APIClient
 
 from platforms.conf import sync_settings
 from tests.factories import AdminFactory, PlatformFactory
+
+# The property tests (hypothesis, schemathesis) run the same examples on every
+# run: a test passes or fails by the code, not by chance. `make fuzz` loads
+# the "fuzz" profile (pytest --hypothesis-profile=fuzz) with a fresh
+# --hypothesis-seed per round, which reproduces a failure.
+hypothesis_settings.register_profile(
+    "derandomized", derandomize=True, database=None, print_blob=True
+)
+hypothesis_settings.register_profile(
+    "fuzz", derandomize=False, database=None, print_blob=True
+)
+hypothesis_settings.load_profile("derandomized")
 
 
 @pytest.fixture(autouse=True)

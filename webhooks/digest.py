@@ -2,7 +2,9 @@
 
 POST {SYNC_WEBHOOK_URL}/digest, signed like the webhook. It answers only for
 the target model of an active sync from the sender to this platform, and only
-over fields of that model. Operations, each over the records of that model:
+over the fields of that model the sync writes (syncs.mapping.target_fields_sent:
+no privileged field its mappings leave out). Operations, each over the records
+of that model:
 
 - ``plan``: which of the given fields compare (see field_compares), and how
   many records there are;
@@ -11,21 +13,18 @@ over fields of that model. Operations, each over the records of that model:
 """
 
 from django.apps import apps
-from django.http import Http404
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
-from rest_framework.permissions import AllowAny
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from platforms.api.base import SyncErrorsMixin
-from platforms.conf import sync_settings
 from platforms.selectors import platform_current
 from syncs.digest.hashing import MAX_BUCKETS, bucket_count_valid, buckets_encode
 from syncs.digest.records import fields_comparable
 from syncs.digest.scan import bucket_digests, bucket_entries, model_scope
 from syncs.identity import IdentityError, model_identifier_require
+from syncs.mapping import target_fields_sent
 from syncs.models import MODEL_LABEL_RE, Sync
 from webhooks.envelope import (
     EnvelopeRefused,
@@ -33,8 +32,7 @@ from webhooks.envelope import (
     envelope_sync_for,
     fields_check,
 )
-from webhooks.verify import RequestRefused, signed_request_read
-from webhooks.views import RawParser
+from webhooks.verify import RequestRefused, SignedEndpointMixin, signed_request_read
 
 MAX_FIELDS = 1000
 
@@ -85,10 +83,12 @@ def _first_error(errors: dict) -> str:
 def digest_answer(*, sync: Sync, identifier: str, request: dict) -> dict:
     """Answer one digest request over the records of the sync's target model."""
     model = apps.get_model(sync.target_model)
+    # Only what the sync writes here: not a privileged field it leaves alone.
+    fields = target_fields_sent(sync, request["fields"])
     if request["op"] == "plan":
-        fields = fields_comparable(model, request["fields"])
+        fields = fields_comparable(model, fields)
         return {"fields": fields, "records": model._default_manager.count()}
-    scope = model_scope(model, identifier=identifier, fields=request["fields"])
+    scope = model_scope(model, identifier=identifier, fields=fields)
     if request["op"] == "buckets":
         found = bucket_digests(scope, buckets=request["buckets"])
         return {"buckets": request["buckets"], "digests": buckets_encode(found.digests)}
@@ -104,17 +104,12 @@ def digest_answer(*, sync: Sync, identifier: str, request: dict) -> dict:
 
 
 @extend_schema(exclude=True)  # signed machine endpoint, described in the README
-class DigestView(SyncErrorsMixin, APIView):
+class DigestView(SignedEndpointMixin, APIView):
     """Verify a signed digest request, check the allow-list, answer the digests."""
 
-    authentication_classes: list = []
-    permission_classes = [AllowAny]
-    parser_classes = [RawParser]
     renderer_classes = [JSONRenderer]
 
     def post(self, request):
-        if not sync_settings.SYNC_WEBHOOK_ENABLED:
-            raise Http404
         try:
             sender, body = signed_request_read(request)
         except RequestRefused as exc:

@@ -1,12 +1,17 @@
 """The webhook envelope: its shape (a serializer) and what it may touch."""
 
 import json
+import math
 from collections import Counter
 
 from django.apps import apps
 from django.core.exceptions import FieldDoesNotExist
+from django.db import connections, router
+from django.db.backends.base.operations import BaseDatabaseOperations
+from django.db.models.functions import Lower
 from rest_framework import serializers
 
+from platforms.api.integers import INT64_MAX, INT64_MIN, Int64Field
 from platforms.models import Platform, domain_validator, secret_validator
 from syncs.mapping import fields_mapped as fields_mapped  # moved, re-exported
 from syncs.models import MODEL_LABEL_RE, EventType, Sync
@@ -22,34 +27,88 @@ def _not_json(constant: str):
     raise ValueError(f"{constant} is not a JSON value")
 
 
+class _Unstorable:
+    """A number literal that no float holds: parsed, then refused by its path."""
+
+    def __init__(self, literal: str) -> None:
+        self.literal = literal
+
+
+def _number(literal: str):
+    value = float(literal)
+    mantissa = literal.lower().partition("e")[0]
+    # 1e400 is infinity and 1e-400 is zero: neither is what was sent.
+    if math.isinf(value) or (value == 0 and mantissa.strip("-+.0")):
+        return _Unstorable(literal)
+    return value
+
+
 def envelope_parse(body: bytes):
-    """Return the parsed body; raise ValueError for what no database could store."""
+    """Return the parsed body; raise ValueError for what no database could store.
+
+    The error names where the value sits (``events[1] (id 'x').data.price``),
+    so a sender can tell which event of a batch is at fault.
+    """
     try:
-        payload = json.loads(body, parse_constant=_not_json)
+        payload = json.loads(body, parse_constant=_not_json, parse_float=_number)
     except RecursionError:
         raise ValueError(f"nested deeper than {MAX_DEPTH} levels") from None
-    stack = [(payload, 0)]
+    # A path is kept as (parent path, key) links: cheap to build, spelled out
+    # only for the value at fault.
+    stack = [(payload, 0, None)]
     while stack:
-        value, depth = stack.pop()
+        value, depth, path = stack.pop()
         if depth > MAX_DEPTH:
             raise ValueError(f"nested deeper than {MAX_DEPTH} levels")
         if isinstance(value, dict):
-            stack += [(item, depth + 1) for pair in value.items() for item in pair]
+            for key, item in value.items():
+                _text_check(key, payload, (path, key))
+                stack.append((item, depth + 1, (path, key)))
         elif isinstance(value, list):
-            stack += [(item, depth + 1) for item in value]
+            stack += [(item, depth + 1, (path, i)) for i, item in enumerate(value)]
         elif isinstance(value, str):
-            _text_check(value)
+            _text_check(value, payload, path)
+        elif isinstance(value, _Unstorable):
+            raise ValueError(
+                f"{_where(payload, path)}: the number {value.literal[:40]} is out "
+                "of the range of a float"
+            )
     return payload
 
 
-def _text_check(text: str) -> None:
+def _text_check(text: str, payload, path) -> None:
     # PostgreSQL stores neither; SQLite's driver cannot encode surrogates.
     if "\x00" in text:
-        raise ValueError("text holds a NUL character")
+        raise ValueError(f"{_where(payload, path)}: text holds a NUL character")
     try:
         text.encode()
     except UnicodeEncodeError:
-        raise ValueError("text holds an unpaired surrogate") from None
+        raise ValueError(
+            f"{_where(payload, path)}: text holds an unpaired surrogate"
+        ) from None
+
+
+def _where(payload, path) -> str:
+    """Spell out a (parent, key) path; name an event by its index and its id."""
+    keys = []
+    while path is not None:
+        path, key = path
+        keys.append(key)
+    keys.reverse()
+    spelled = [_step(payload, keys, at) for at in range(len(keys))]
+    return "".join(spelled).lstrip(".") or "the body"
+
+
+def _step(payload, keys: list, at: int) -> str:
+    key = keys[at]
+    if isinstance(key, str):
+        return f".{key}" if key.isidentifier() else f"[{key[:100]!r}]"
+    if at == 1 and keys[0] == "events":
+        event = payload["events"][key]
+        event_id = event.get("id") if isinstance(event, dict) else None
+        if isinstance(event_id, str) and event_id.isprintable():
+            return f"[{key}] (id {event_id[:64]!r})"
+    return f"[{key}]"
 
 
 class EnvelopeRefused(Exception):
@@ -60,20 +119,26 @@ class EnvelopeRefused(Exception):
         self.code, self.detail, self.status = code, detail, status
 
 
+def _key_part(value) -> bool:
+    if isinstance(value, bool):
+        return False
+    # A key is looked up in the database: an integer must fit its columns.
+    return isinstance(value, str) or (
+        isinstance(value, int) and INT64_MIN <= value <= INT64_MAX
+    )
+
+
 class KeyField(serializers.JSONField):
-    """A record key: a string, an integer or a list of them (a natural key)."""
+    """A record key: a string, a 64-bit integer or a list of them (a natural key)."""
 
     def to_internal_value(self, data):
-        scalar = (str, int)
-        if isinstance(data, bool) or not (
-            isinstance(data, scalar)
-            or (
-                isinstance(data, list)
-                and data
-                and all(isinstance(p, scalar) and not isinstance(p, bool) for p in data)
-            )
+        if not (
+            _key_part(data)
+            or (isinstance(data, list) and data and all(map(_key_part, data)))
         ):
-            raise serializers.ValidationError("Must be a string, integer or list.")
+            raise serializers.ValidationError(
+                "Must be a string, a signed 64-bit integer or a list of them."
+            )
         return data
 
 
@@ -88,7 +153,7 @@ class StrictBooleanField(serializers.BooleanField):
 
 class EventSerializer(serializers.Serializer):
     id = serializers.RegexField(r"^[A-Za-z0-9_.:-]{1,64}$")
-    version = serializers.IntegerField(min_value=1, max_value=2**63 - 1)
+    version = Int64Field(min_value=1)
     type = serializers.ChoiceField(choices=EventType.choices)
     model = serializers.RegexField(MODEL_LABEL_RE.pattern, max_length=255)
     source_model = serializers.RegexField(MODEL_LABEL_RE.pattern, max_length=255)
@@ -103,6 +168,18 @@ class EventSerializer(serializers.Serializer):
 class EnvelopeSerializer(serializers.Serializer):
     source = serializers.CharField(max_length=255)
     events = EventSerializer(many=True, allow_empty=False, max_length=MAX_EVENTS)
+
+    def validate_events(self, events: list[dict]) -> list[dict]:
+        """Refuse a batch naming two events by one id: neither may replace the other."""
+        first: dict[str, int] = {}
+        for index, event in enumerate(events):
+            seen = first.setdefault(event["id"], index)
+            if seen != index:
+                raise serializers.ValidationError(
+                    f"events[{index}] has the id {event['id']!r} of events[{seen}]; "
+                    "every event of a batch needs an id of its own."
+                )
+        return events
 
 
 def envelope_sync_for(event: dict, *, source, target, syncs: dict) -> Sync:
@@ -119,12 +196,17 @@ def envelope_sync_for(event: dict, *, source, target, syncs: dict) -> Sync:
     key = (event["source_model"].lower(), event["model"].lower())
     if key not in syncs:
         syncs[key] = (
-            Sync.objects.filter(
+            # Lower() rather than iexact: MySQL's iexact is its LIKE, as
+            # case-sensitive as the column's collation (utf8mb4_bin, say).
+            Sync.objects.alias(
+                source_label=Lower("source_model"), target_label=Lower("target_model")
+            )
+            .filter(
                 status=True,
                 source_platform=source,
                 target_platform=target,
-                source_model__iexact=event["source_model"],
-                target_model__iexact=event["model"],
+                source_label=key[0],
+                target_label=key[1],
             )
             .order_by("pk")
             .first()
@@ -160,6 +242,25 @@ def fields_check(sync: Sync, data: dict) -> None:
                 f"{sync.target_model} has no writable field {name[:100]!r}.",
                 400,
             )
+        _integer_check(model, field, data[name])
+
+
+def _integer_check(model, field, value) -> None:
+    """Refuse an integer that the field's column cannot hold on this database."""
+    column = field.target_field if field.many_to_one else field
+    kind = column.get_internal_type()
+    if isinstance(value, bool) or not isinstance(value, int):
+        return
+    if kind not in BaseDatabaseOperations.integer_field_ranges:
+        return
+    low, high = connections[router.db_for_write(model)].ops.integer_field_range(kind)
+    if not low <= value <= high:
+        raise EnvelopeRefused(
+            "out_of_range",
+            f"{model._meta.label}.{field.name} holds integers from {low} to {high}, "
+            f"not {str(value)[:40]}.",
+            400,
+        )
 
 
 class PlatformRowSerializer(serializers.Serializer):

@@ -1,5 +1,6 @@
 """Celery tasks of the target side."""
 
+import logging
 from datetime import timedelta
 
 from celery import shared_task
@@ -8,8 +9,11 @@ from django.utils import timezone
 from platforms.conf import sync_settings
 from syncs.workqueue import work_lease_renew, work_run
 from webhooks.apply import inbox_apply_batch
+from webhooks.files.uploads import uploads_stale_purge
 from webhooks.inbox import INBOX_QUEUE
 from webhooks.models import InboxEvent
+
+logger = logging.getLogger(__name__)
 
 
 # Retried on any error: the worker cleared the queue's request flag before it
@@ -46,10 +50,17 @@ def inbox_relay() -> bool:
 
 @shared_task(soft_time_limit=600, time_limit=660)
 def inbox_purge() -> int:
-    """Delete applied or skipped inbox rows older than SYNC_PURGE_AFTER_DAYS."""
+    """Delete applied or skipped inbox rows older than SYNC_PURGE_AFTER_DAYS.
+
+    Also deletes the partial file uploads that no chunk reached for
+    FILE_SYNC_PARTIAL_MAX_AGE seconds. Return how many inbox rows went.
+    """
     cutoff = timezone.now() - timedelta(days=sync_settings.SYNC_PURGE_AFTER_DAYS)
     deleted, _ = InboxEvent.objects.filter(
         status__in=[InboxEvent.Status.APPLIED, InboxEvent.Status.SKIPPED],
         applied_at__lt=cutoff,
     ).delete()
+    uploads = uploads_stale_purge(max_age=sync_settings.FILE_SYNC_PARTIAL_MAX_AGE)
+    if uploads:
+        logger.info("Deleted %d unfinished file upload(s).", uploads)
     return deleted

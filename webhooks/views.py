@@ -1,17 +1,12 @@
 """SyncWebhook: the signed endpoint that receives changes from other platforms."""
 
 from django.db import IntegrityError
-from django.http import Http404
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
-from rest_framework.parsers import BaseParser
-from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
-from platforms.api.base import SyncErrorsMixin
-from platforms.conf import sync_settings
 from platforms.models import Platform
 from platforms.selectors import platform_current
 from webhooks.apply import platforms_apply
@@ -24,7 +19,8 @@ from webhooks.envelope import (
 )
 from webhooks.inbox import inbox_events_build, inbox_store
 from webhooks.senders import Sender
-from webhooks.verify import RequestRefused, signed_request_read
+from webhooks.verify import RawParser as RawParser  # moved, re-exported
+from webhooks.verify import RequestRefused, SignedEndpointMixin, signed_request_read
 
 
 def _error(code: str, detail: str, status_code: int) -> Response:
@@ -35,30 +31,15 @@ def _invalid(serializer) -> Response:
     return _error("invalid", _describe(serializer.errors), 400)
 
 
-class RawParser(BaseParser):
-    """Leave the body alone: the signature covers its exact bytes."""
-
-    media_type = "*/*"
-
-    def parse(self, stream, media_type=None, parser_context=None):
-        return None
-
-
 @extend_schema(exclude=True)  # signed machine endpoint, described in the README
-class SyncWebhookView(SyncErrorsMixin, APIView):
+class SyncWebhookView(SignedEndpointMixin, APIView):
     """Verify, validate and store a batch of events; SyncJob applies them.
 
     The master's push of the platform list comes here too and is applied at
     once: it is small, and the master reports what each platform made of it.
     """
 
-    authentication_classes: list = []
-    permission_classes = [AllowAny]
-    parser_classes = [RawParser]
-
     def post(self, request):
-        if not sync_settings.SYNC_WEBHOOK_ENABLED:
-            raise Http404
         try:
             sender, body = signed_request_read(request)
         except RequestRefused as exc:

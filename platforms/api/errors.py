@@ -1,12 +1,16 @@
 """JSON error bodies: ``{"error": <code>, "detail": <text>}`` everywhere in the API."""
 
 import logging
+import traceback
 from collections import Counter
 
+from django.conf import settings
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.signals import got_request_exception
 from django.db import IntegrityError, models
 from django.db.models import ProtectedError, RestrictedError
+from django.utils.log import log_response
 from rest_framework import exceptions, status
 from rest_framework.fields import get_error_detail
 from rest_framework.response import Response
@@ -74,11 +78,42 @@ def _database_refusal(exc: Exception) -> Response | None:
     return Response(body, status=status.HTTP_409_CONFLICT)
 
 
+def _debug_server_error(exc: Exception, context: dict) -> Response | None:
+    """Answer a bug with JSON where DEBUG would answer its HTML traceback page.
+
+    Without DEBUG the site's handler500 answers (the standalone's in JSON).
+    """
+    request = getattr(context.get("request"), "_request", None)
+    if not settings.DEBUG or request is None:
+        return None
+    # What Django does for an uncaught exception: tell the listeners (the test
+    # client, error trackers), log it, roll the request's transaction back.
+    got_request_exception.send(sender=None, request=request)
+    response = Response(
+        {
+            "error": "server_error",
+            "detail": f"{type(exc).__name__}: {exc}",
+            "traceback": traceback.format_exception(exc),
+        },
+        status=status.HTTP_500_INTERNAL_SERVER_ERROR,
+    )
+    log_response(
+        "%s: %s",
+        "Internal Server Error",
+        request.path,
+        response=response,
+        request=request,
+        exception=exc,
+    )
+    set_rollback()
+    return response
+
+
 def api_exception_handler(exc, context):
     """Render every API exception as ``{"error", "detail"}`` (plus ``fields``)."""
     response = exception_handler(exc, context)
     if response is None:
-        return _database_refusal(exc)
+        return _database_refusal(exc) or _debug_server_error(exc, context)
     if isinstance(exc, exceptions.ValidationError):
         response.data = {
             "error": "invalid",

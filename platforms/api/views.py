@@ -6,6 +6,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework import viewsets
 
 from platforms.api.base import SyncAPIMixin
+from platforms.api.integers import ID_PATH_SCHEMA
 from platforms.api.serializers import PlatformFilterSerializer, PlatformSerializer
 from platforms.models import Platform
 
@@ -21,6 +22,7 @@ class PlatformViewSet(SyncAPIMixin, viewsets.ModelViewSet):
 
     queryset = Platform.objects.all()
     serializer_class = PlatformSerializer
+    lookup_value_converter = "id"
 
     def get_queryset(self):
         if self.action != "list":
@@ -54,6 +56,7 @@ class SyncSchemaView(SyncAPIMixin, SpectacularAPIView):
         "TITLE": "Moox Sync for Django API",
         "DESCRIPTION": "Platforms, syncs and the models this platform offers.",
         "VERSION": "1.0.0",
+        "PATH_CONVERTER_OVERRIDES": {"id": ID_PATH_SCHEMA},
     }
 
 

@@ -5,6 +5,7 @@ import copy
 from rest_framework import serializers
 
 from platforms.api.errors import model_full_clean
+from platforms.api.integers import IdField
 from platforms.api.serializers import PlatformRefSerializer
 from syncs.models import Sync
 
@@ -59,11 +60,11 @@ class SyncSerializer(serializers.ModelSerializer):
 class SyncFilterSerializer(serializers.Serializer):
     """The query parameters that narrow the list of syncs."""
 
-    source_platform = serializers.IntegerField(
-        min_value=1, allow_null=True, default=None, help_text="Source platform id."
+    source_platform = IdField(
+        allow_null=True, default=None, help_text="Source platform id."
     )
-    target_platform = serializers.IntegerField(
-        min_value=1, allow_null=True, default=None, help_text="Target platform id."
+    target_platform = IdField(
+        allow_null=True, default=None, help_text="Target platform id."
     )
     status = serializers.BooleanField(
         allow_null=True, default=None, help_text="true: active only; false: inactive."

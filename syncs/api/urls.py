@@ -3,14 +3,15 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
+import platforms.api.integers  # noqa: F401  (registers the <id:...> converter)
 from syncs.api.views import PlatformSyncListView, SyncableModelListView, SyncViewSet
 
-router = SimpleRouter()
+router = SimpleRouter(use_regex_path=False)
 router.register("syncs", SyncViewSet, basename="sync")
 
 urlpatterns = [
     path(
-        "platforms/<int:platform_id>/syncs/",
+        "platforms/<id:platform_id>/syncs/",
         PlatformSyncListView.as_view(),
         name="platform-syncs",
     ),

@@ -27,6 +27,7 @@ class SyncViewSet(SyncAPIMixin, viewsets.ModelViewSet):
     """
 
     serializer_class = SyncSerializer
+    lookup_value_converter = "id"
 
     def get_queryset(self):
         if self.action != "list":

@@ -13,8 +13,8 @@ import os
 import signal
 import subprocess
 import sys
-import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -229,15 +229,13 @@ def test_target_equals_source_after_the_fault(rig, scenario):
     cluster, proxy, broker = rig
     prefix = f"f{list(SCENARIOS).index(scenario)}_"
     row: dict = {"scenario": scenario, "counts": {}, "restarted": []}
-    load = threading.Thread(
-        target=lambda: row.update(
-            counts=_agent(cluster["a"], "run", prefix, str(CHANGES), "0")
-        )
-    )
-    load.start()
-    time.sleep(4)  # the fault hits while the workload runs
-    SCENARIOS[scenario](cluster, proxy, broker)
-    load.join()
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        load = pool.submit(_agent, cluster["a"], "run", prefix, str(CHANGES), "0")
+        time.sleep(4)  # the fault hits while the workload runs
+        SCENARIOS[scenario](cluster, proxy, broker)
+        # Raises here what failed in the workload's thread (a workload that
+        # exits non-zero, a timeout), so the test fails with it.
+        row["counts"] = load.result()
     done = time.monotonic()
     try:
         wait_until(lambda: _converged(cluster, prefix, row), timeout=300, every=2)
@@ -257,6 +255,13 @@ def test_target_equals_source_after_the_fault(rig, scenario):
         "OutboxEvent.objects.filter(status__in=['dead', 'failed']).count()))"
     )
     assert (lost, duplicated, dead) == (0, 0, 0)
+    _workload_check(row["counts"], users=len(source))
+
+
+def _workload_check(counts: dict, *, users: int) -> None:
+    """Fail unless the workload made every change it claims, on A's own table."""
+    assert sum(counts.values()) == CHANGES, counts
+    assert counts["create"] - counts["delete"] == users, (counts, users)
 
 
 def _table_print() -> None:

@@ -3,7 +3,12 @@
 Every operation of /api/schema/ is called with generated (valid and invalid)
 input three ways: without credentials, with a platform's Bearer token and
 with a staff user's session. The application runs in-process (WSGI) on the
-test database.
+test database. The schema is the one /api/schema/ serves (ids as integers up
+to 2**63 - 1), so past the range is among the invalid input.
+
+The examples are the same on every run (tests/conftest.py derandomizes);
+`make fuzz` passes a fresh --hypothesis-seed each round, which seeds the
+generation here too, so the seed it prints reproduces a failure.
 """
 
 import pytest
@@ -12,20 +17,26 @@ from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections
 from drf_spectacular.generators import SchemaGenerator
-from hypothesis import HealthCheck, settings
+from drf_spectacular.settings import patched_settings
+from hypothesis import HealthCheck, core, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
     response_schema_conformance,
 )
 
+from platforms.api.views import SyncSchemaView
 from platforms.conf import sync_settings
 from tests.factories import AdminFactory, PlatformFactory, SyncFactory
 
 pytestmark = pytest.mark.django_db
 
-schema = schemathesis.openapi.from_dict(SchemaGenerator().get_schema(public=True))
+with patched_settings(SyncSchemaView.custom_settings):
+    served = SchemaGenerator(urlconf=SyncSchemaView.urlconf).get_schema(public=True)
+schema = schemathesis.openapi.from_dict(served)
 schema.app = get_wsgi_application()
+if core.global_force_seed is not None:  # pytest --hypothesis-seed=N
+    schema.config.seed = int(core.global_force_seed)
 CHECKS = [not_a_server_error, content_type_conformance, response_schema_conformance]
 FUZZ = settings(
     max_examples=15,

@@ -133,3 +133,66 @@ def test_oversized_body_is_refused_before_it_is_read(client, sender, settings):
     answer = webhook_post(client, envelope(sender.domain, [event]), sender=sender)
     _assert_refused(answer, before)
     assert answer.status_code == 413
+
+
+# --- valid signatures, malformed events --------------------------------------------
+
+NUMBER_LITERALS = st.one_of(
+    st.sampled_from(["1e400", "-1e999", "1e-400", "-0.0", "1e308", "4.9e-324"]),
+    st.builds(
+        "{}e{}".format,
+        st.integers(min_value=-(10**6), max_value=10**6),
+        st.integers(min_value=-1000, max_value=1000),
+    ),
+    st.integers(min_value=-(10**40), max_value=10**40).map(str),
+)
+FIELDS = ["id", "version", "type", "model", "source_model", "key", "data"]
+ODD_VALUES = JSON | st.integers(min_value=2**62, max_value=10**30) | SQLISH
+
+
+@st.composite
+def malformed_batches(draw) -> tuple[bytes, int]:
+    """A batch of valid events with a few broken: wrong values, repeated ids,
+    missing fields, number literals no float holds. Returns (body, size)."""
+    events = [user_event(f"user{n}") for n in range(draw(st.integers(1, 4)))]
+    for _ in range(draw(st.integers(1, 3))):
+        event = draw(st.sampled_from(events))
+        breakage = draw(st.sampled_from(["value", "drop", "repeat", "number", "key"]))
+        name = draw(st.sampled_from(FIELDS))
+        if breakage == "value":
+            event[name] = draw(ODD_VALUES)
+        elif breakage == "drop":
+            event.pop(name, None)
+        elif breakage == "repeat":
+            event["id"] = draw(st.sampled_from(events)).get("id", "x")
+        elif breakage == "number":
+            event["data"] = {"first_name": "NUMBER"}
+        else:
+            event["key"] = draw(
+                st.integers(min_value=2**63, max_value=10**30) | st.just([1, 2**64])
+            )
+    body = envelope("b.test", events)
+    while b'"NUMBER"' in body:
+        body = body.replace(b'"NUMBER"', draw(NUMBER_LITERALS).encode(), 1)
+    return body, len(events)
+
+
+@given(batch=malformed_batches())
+@FUZZ
+def test_malformed_events_with_a_valid_signature_store_all_or_nothing(
+    client, sender, batch
+):
+    body, size = batch
+    before = _counts()
+
+    answer = webhook_post(client, body, sender=sender)
+
+    if answer.status_code != 202:
+        _assert_refused(answer, before)
+        return
+    counts = answer.json()
+    # What the webhook counts as accepted is exactly what the inbox holds.
+    assert counts["accepted"] + counts["duplicates"] == size
+    assert InboxEvent.objects.count() == before[0] + counts["accepted"]
+    ids = set(InboxEvent.objects.values_list("event_id", flat=True))
+    assert {event["id"] for event in json.loads(body)["events"]} <= ids

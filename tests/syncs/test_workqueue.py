@@ -1,10 +1,19 @@
+from contextvars import Context
 from datetime import timedelta
 
 import pytest
 from django.utils import timezone
 
+from platforms.conf import sync_settings
+from syncs import workqueue
 from syncs.models import WorkQueue
-from syncs.workqueue import work_lease_renew, work_lease_take, work_request, work_run
+from syncs.workqueue import (
+    LeaseLost,
+    work_lease_renew,
+    work_lease_take,
+    work_request,
+    work_run,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -79,12 +88,26 @@ def test_expired_lease_can_be_taken_by_another_worker():
     assert _queue().lease_until > timezone.now() + timedelta(seconds=60)
 
 
-def test_renewing_a_lease_pushes_its_end():
+def test_renewing_a_lease_pushes_its_end(settings):
+    settings.SYNC_LEASE_SECONDS = 5
+    ends = []
+
+    def drain() -> None:
+        work_lease_renew(QUEUE, seconds=300)
+        ends.append(_queue().lease_until)
+
+    work_run(QUEUE, drain)
+
+    assert ends[0] > timezone.now() + timedelta(seconds=200)
+
+
+def test_renewing_outside_a_run_touches_no_lease():
     work_lease_take(QUEUE, seconds=5)
+    end = _queue().lease_until
 
-    work_lease_renew(QUEUE, seconds=300)
+    work_lease_renew(QUEUE, seconds=300)  # a drain called by hand: no lease held
 
-    assert _queue().lease_until > timezone.now() + timedelta(seconds=200)
+    assert _queue().lease_until == end
 
 
 def test_run_drains_clears_the_request_and_releases_the_lease():
@@ -137,3 +160,96 @@ def test_run_releases_the_lease_when_the_drain_fails():
 
     assert _queue().lease_until is None
     assert work_lease_take(QUEUE) is True
+
+
+# --- owned leases: a worker paused past its lease ---------------------------------
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    """The work queue's clock, which a test moves forward (a worker's pause)."""
+
+    class Clock:
+        offset = timedelta()
+
+        def now(self):
+            return timezone.now() + self.offset
+
+        def pause(self, seconds: float) -> None:
+            self.offset += timedelta(seconds=seconds)
+
+    moved = Clock()
+    monkeypatch.setattr(workqueue, "timezone", moved)
+    return moved
+
+
+def _worker() -> Context:
+    """A worker of its own: the leases it holds live in its own context."""
+    return Context()
+
+
+def test_paused_worker_can_neither_renew_nor_release_a_lease_taken_over(clock):
+    seen = {}
+
+    def paused_drain() -> None:
+        clock.pause(sync_settings.SYNC_LEASE_SECONDS + 1)  # this worker stalls
+        assert _worker().run(work_lease_take, QUEUE) is True  # another takes over
+        assert _worker().run(work_lease_take, QUEUE) is False  # a third waits
+        seen["taken over"] = _queue().lease_until
+        with pytest.raises(LeaseLost):
+            work_lease_renew(QUEUE)
+        seen["after renewing"] = _queue().lease_until
+        raise LeaseLost("as a drain that renews after its batch does")
+
+    _worker().run(work_run, QUEUE, paused_drain)
+
+    assert seen["after renewing"] == seen["taken over"]
+    assert _queue().lease_until == seen["taken over"]  # not released by the paused
+
+
+def test_paused_drain_stops_and_leaves_the_queue_to_the_drainer_that_took_over(clock):
+    work_request(QUEUE, Publisher())
+    log = []
+
+    def other_drain() -> None:
+        log.append("other")
+
+    def drainer_drain() -> None:
+        log.append("drainer")
+        # A second drainer while this one holds the lease: it leaves it alone.
+        _worker().run(work_run, QUEUE, other_drain)
+        work_lease_renew(QUEUE)
+        log.append(("drainer holds", _queue().lease_until is not None))
+
+    def paused_drain() -> None:
+        log.append("paused")
+        clock.pause(sync_settings.SYNC_LEASE_SECONDS + 1)
+        work_request(QUEUE, Publisher())  # a commit during the pause
+        _worker().run(work_run, QUEUE, drainer_drain)
+        work_lease_renew(QUEUE)  # the paused worker wakes up: LeaseLost
+        log.append("paused renewed")
+
+    _worker().run(work_run, QUEUE, paused_drain)
+
+    assert log == ["paused", "drainer", ("drainer holds", True)]
+    queue = _queue()
+    assert (queue.requested, queue.lease_until) == (False, None)
+
+
+def test_run_of_a_paused_worker_does_not_clear_a_request_it_no_longer_serves(clock):
+    """The flag cleared by a worker that lost the lease would lose a request."""
+    work_request(QUEUE, Publisher())
+    drains = []
+
+    def paused_drain() -> None:
+        drains.append("paused")
+        clock.pause(sync_settings.SYNC_LEASE_SECONDS + 1)
+        assert _worker().run(work_lease_take, QUEUE) is True  # held, not drained
+        work_request(QUEUE, Publisher())
+        work_lease_renew(QUEUE)
+
+    _worker().run(work_run, QUEUE, paused_drain)
+
+    assert drains == ["paused"]
+    assert _queue().requested is True  # left for the worker that took over
+    assert _queue().lease_until is not None

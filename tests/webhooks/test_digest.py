@@ -18,7 +18,8 @@ from tests.webhooks.signed import old_timestamp, signed_headers
 
 pytestmark = pytest.mark.django_db
 
-FIELDS = ["email", "groups", "password", "username"]
+# Not "password": a privileged field, which this sync does not write.
+FIELDS = ["email", "groups", "username"]
 
 
 @pytest.fixture
@@ -241,3 +242,31 @@ def test_endpoint_is_gone_when_the_webhook_is_off(client, url, source, settings)
 
 def test_only_post_is_answered(client, url):
     assert client.get(url).status_code == 405
+
+
+def test_webhook_off_closes_the_digest_endpoint_with_404(
+    client, url, source, user_sync, settings
+):
+    settings.SYNC_WEBHOOK_ENABLED = False
+
+    response = _ask(client, url, _request(), sender=source)
+
+    _refused(response, 404, "not_found")
+    assert client.get(url).status_code == 404
+
+
+def test_chunked_digest_request_is_411(client, url, source, user_sync):
+    response = _ask(
+        client, url, _request(), sender=source, **{"Transfer-Encoding": "chunked"}
+    )
+
+    _refused(response, 411, "length_required")
+
+
+@pytest.mark.parametrize("number", [2**63, 10**30, -1])
+def test_bucket_numbers_out_of_range_are_400_not_500(
+    client, url, source, user_sync, number
+):
+    payload = _request("records", buckets=4, numbers=[number])
+
+    _refused(_ask(client, url, payload, sender=source), 400, "invalid")

@@ -9,6 +9,7 @@ from django.core.files.storage import default_storage
 
 from demoapp.models import Document
 from platforms.credentials import signing_secret_generate
+from syncs.files.transfer import files_url_path
 from tests.factories import PlatformFactory, SyncFactory
 from tests.filesync import (  # noqa: F401  (fixtures)
     CONTENT,
@@ -355,6 +356,41 @@ def test_file_sync_off_is_404(client, source, doc, settings):
     response = file_post(client, "check", file_body(), sender=source)
     assert response.status_code == 404
     assert response.json()["error"] == "not_found"
+
+
+@pytest.mark.parametrize("action", ["check", "chunk", "finalize"])
+def test_webhook_off_closes_the_file_endpoints_with_404(
+    client, source, doc, settings, action
+):
+    settings.SYNC_WEBHOOK_ENABLED = False
+    payload = _chunk(CONTENT, 0) if action == "chunk" else file_body()
+
+    response = file_post(client, action, payload, sender=source)
+
+    assert response.status_code == 404
+    assert response.json()["error"] == "not_found"
+    assert client.get(files_url_path(action)).status_code == 404
+    assert not upload_path(source_id=source.pk, sha256=sha256(CONTENT)).exists()
+
+
+def test_a_chunked_request_is_411(client, source, doc):
+    response = file_post(
+        client,
+        "chunk",
+        _chunk(CONTENT, 0),
+        sender=source,
+        headers={"Transfer-Encoding": "chunked"},
+    )
+
+    _refused(response, 411, "length_required")
+
+
+@pytest.mark.parametrize("key", [2**63, -(2**63) - 1, [1, 2**64]], ids=str)
+def test_a_key_past_64_bits_is_400_not_500(client, source, doc, key):
+    response = file_post(client, "check", file_body(key=key), sender=source)
+
+    body = _refused(response, 400, "invalid")
+    assert body["detail"].startswith("key:")
 
 
 def test_a_storage_failure_is_503_not_500(client, source, doc, settings, tmp_path):

@@ -1,6 +1,8 @@
 """SyncWebhook: who may write, what is accepted, and the answers it gives."""
 
 import json
+import socket
+from urllib.parse import urlsplit
 
 import pytest
 from django.contrib.auth.models import User
@@ -64,7 +66,10 @@ def test_valid_envelope_is_accepted_and_stored_in_the_inbox(
     assert alice.version == 1
     assert alice.model_label == "auth.User"
     assert alice.object_key == ["alice"]
-    assert alice.data == events[0]["data"]
+    # The privileged fields are stored only when the sync's mapping names them.
+    privileged = {"password", "is_staff", "is_superuser", "user_permissions"}
+    sent = {k: v for k, v in events[0]["data"].items() if k not in privileged}
+    assert alice.data == sent
     assert alice.should_delete is False
     assert len(callbacks) == 1  # SyncJob is asked for once the rows commit
 
@@ -115,13 +120,62 @@ def test_partly_known_batch_stores_only_the_new_events(client, source, user_sync
     assert InboxEvent.objects.count() == 2
 
 
-def test_event_repeated_within_one_envelope_is_stored_once(client, source, user_sync):
-    event = user_event("alice")
+@pytest.mark.parametrize("same", [True, False], ids=["same-event", "other-event"])
+def test_two_events_with_one_id_in_a_batch_refuse_it_naming_both(
+    client, source, user_sync, same
+):
+    first = user_event("alice")
+    second = first if same else user_event("bob", id=first["id"])
 
-    response = _post(client, source, [event, event])
+    response = _post(client, source, [user_event("carol"), first, second])
 
-    assert response.json() == {"accepted": 1, "duplicates": 1}
-    assert InboxEvent.objects.count() == 1
+    body = _assert_refused(response, 400, "invalid")
+    assert f"events[2] has the id {first['id']!r} of events[1]" in body["detail"]
+
+
+@pytest.mark.parametrize(
+    "number", [b"1e400", b"-1e999", b"1e-400", b"123.4e500"], ids=str
+)
+def test_number_no_float_holds_is_400_naming_the_event(
+    client, source, user_sync, number
+):
+    events = [user_event("alice"), user_event("bob", data={"first_name": "X"})]
+    body = envelope(source.domain, events).replace(b'"X"', number)
+
+    response = webhook_post(client, body, sender=source)
+
+    refused = _assert_refused(response, 400, "invalid_json")
+    assert f"events[1] (id {events[1]['id']!r}).data.first_name" in refused["detail"]
+    assert number.decode() in refused["detail"]
+
+
+@pytest.mark.parametrize(
+    "number", [b"1.5e300", b"-0.0", b"0e10", b"1e-310", b"12345678901234567890"]
+)
+def test_numbers_a_float_or_an_integer_holds_are_stored_as_sent(
+    client, source, user_sync, number
+):
+    event = user_event("alice", data={"first_name": "X"})
+    body = envelope(source.domain, [event]).replace(b'"X"', number)
+
+    response = webhook_post(client, body, sender=source)
+
+    assert response.json() == {"accepted": 1, "duplicates": 0}
+    # PostgreSQL's jsonb gives 1.5e300 back as the integer it equals.
+    stored = InboxEvent.objects.get().data["first_name"]
+    assert float(stored) == float(json.loads(number))
+
+
+def test_accepted_counts_exactly_the_events_the_inbox_holds(client, source, user_sync):
+    known = user_event("alice")
+    _post(client, source, [known])
+    events = [known, user_event("bob"), user_event("carol", data={"last_name": 1.5})]
+
+    response = _post(client, source, events)
+
+    assert response.json() == {"accepted": 2, "duplicates": 1}
+    ids = set(InboxEvent.objects.values_list("event_id", flat=True))
+    assert ids == {event["id"] for event in events}
 
 
 def test_same_event_id_from_another_platform_is_a_new_event(
@@ -392,6 +446,45 @@ def test_disabled_webhook_is_404(client, source, user_sync, settings):
     response = _post(client, source, [user_event("alice")])
 
     _assert_refused(response, 404, "not_found")
+    assert client.get(sync_settings.SYNC_WEBHOOK_URL).status_code == 404
+
+
+def test_chunked_body_is_411_not_a_bad_signature(client, source, user_sync):
+    body = envelope(source.domain, [user_event("alice")])
+    headers = signed_headers(body, secret=source.signing_secret, domain=source.domain)
+
+    response = client.post(
+        sync_settings.SYNC_WEBHOOK_URL,
+        data=body,
+        content_type="application/json",
+        headers=headers | {"Transfer-Encoding": "chunked"},
+    )
+
+    _assert_refused(response, 411, "length_required")
+
+
+def test_chunked_body_over_http_is_411(live_server, source, user_sync):
+    body = envelope(source.domain, [user_event("alice")])
+    headers = signed_headers(body, secret=source.signing_secret, domain=source.domain)
+    url = urlsplit(live_server.url)
+    lines = [
+        f"POST {sync_settings.SYNC_WEBHOOK_URL} HTTP/1.1",
+        f"Host: {url.netloc}",
+        "Content-Type: application/json",
+        "Transfer-Encoding: chunked",
+        "Connection: close",
+        *(f"{name}: {value}" for name, value in headers.items()),
+    ]
+    chunked = b"%x\r\n%s\r\n0\r\n\r\n" % (len(body), body)
+
+    # In one write: the server answers before it reads the body, then closes.
+    with socket.create_connection((url.hostname, url.port), timeout=10) as client:
+        client.sendall("\r\n".join(lines).encode() + b"\r\n\r\n" + chunked)
+        answer = b"".join(iter(lambda: client.recv(65536), b""))
+
+    head, _, payload = answer.partition(b"\r\n\r\n")
+    assert head.split(b" ")[1] == b"411"
+    assert json.loads(payload)["error"] == "length_required"
 
 
 def test_get_is_405(client):
@@ -829,6 +922,41 @@ def test_odd_but_storable_values_are_accepted(client, source, user_sync, value):
 
     assert response.status_code == 202
     assert InboxEvent.objects.get().data == {"first_name": value}
+
+
+@pytest.mark.parametrize(
+    "key", [2**63, -(2**63) - 1, ["alice", 10**30]], ids=["big", "small", "in-list"]
+)
+def test_key_integer_past_64_bits_is_400_not_500(client, source, user_sync, key):
+    response = _post(client, source, [user_event("alice", key=key)])
+
+    body = _assert_refused(response, 400, "invalid")
+    assert body["detail"].startswith("events[0].key:")
+
+
+@pytest.mark.parametrize("interval", [2**63, 10**30, -1])
+def test_integer_its_column_cannot_hold_is_400_naming_the_event(
+    client, source, current_platform, interval
+):
+    SyncFactory(
+        source_platform=source,
+        target_platform=current_platform,
+        source_model="syncs.Sync",
+        target_model="syncs.Sync",
+    )
+    events = [
+        user_event("a", model="syncs.Sync", source_model="syncs.Sync", data={}),
+        user_event(
+            "b", model="syncs.Sync", source_model="syncs.Sync", data={"interval": 5}
+        ),
+    ]
+    events[1]["data"]["interval"] = interval
+
+    response = _post(client, source, events)
+
+    body = _assert_refused(response, 400, "out_of_range")
+    assert body["detail"].startswith(f"events[1] (id {events[1]['id']!r}): ")
+    assert "syncs.Sync.interval holds integers from 0 to " in body["detail"]
 
 
 def test_lone_surrogate_in_a_key_is_400_not_500(client, source, user_sync):

@@ -7,6 +7,7 @@ from django.core.exceptions import SuspiciousFileOperation
 from django.core.files.utils import validate_file_name
 from rest_framework import serializers
 
+from platforms.api.integers import Int64Field
 from syncs.files.policy import SHA256_RE
 from syncs.models import MODEL_LABEL_RE
 from webhooks.envelope import KeyField
@@ -22,7 +23,7 @@ class FileRequestSerializer(serializers.Serializer):
     key = KeyField()
     field = serializers.RegexField(r"^[A-Za-z_][A-Za-z0-9_]{0,254}$")
     name = serializers.CharField(max_length=MAX_NAME_LENGTH, trim_whitespace=False)
-    size = serializers.IntegerField(min_value=0, max_value=2**63 - 1)
+    size = Int64Field(min_value=0)
     sha256 = serializers.RegexField(SHA256_RE.pattern)
 
     def validate_name(self, value: str) -> str:
@@ -35,7 +36,7 @@ class FileRequestSerializer(serializers.Serializer):
 class FileChunkSerializer(FileRequestSerializer):
     """A run of the file's bytes, base64-encoded, and where they start."""
 
-    offset = serializers.IntegerField(min_value=0, max_value=2**63 - 1)
+    offset = Int64Field(min_value=0)
     data = serializers.CharField(trim_whitespace=False)
 
     def validate_data(self, value: str) -> bytes:

@@ -9,6 +9,7 @@ interleave; the loser is told the offset to go on from.
 
 import fcntl
 import os
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -97,3 +98,28 @@ def upload_complete(*, path: Path, size: int, sha256: str) -> Iterator[BinaryIO]
 def upload_discard(path: Path) -> None:
     """Delete a partial upload that is no longer needed."""
     path.unlink(missing_ok=True)
+
+
+def uploads_stale_purge(*, max_age: float) -> int:
+    """Delete the partial uploads no chunk reached for ``max_age`` seconds.
+
+    A sender that never finishes (or names made-up hashes) leaves its partial
+    uploads behind; a transfer resumed later starts over. Return how many
+    were deleted.
+    """
+    cutoff = time.time() - max_age
+    root = Path(sync_settings.FILE_SYNC_TEMP_DIR)
+    return sum(_stale_delete(path, cutoff) for path in root.glob("*/*.part"))
+
+
+def _stale_delete(path: Path, cutoff: float) -> bool:
+    try:
+        with open(path, "ab") as handle:
+            # A chunk being written now holds the lock: not stale, skip it.
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            if os.fstat(handle.fileno()).st_mtime >= cutoff:
+                return False
+            path.unlink()
+            return True
+    except (BlockingIOError, FileNotFoundError):
+        return False

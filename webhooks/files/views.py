@@ -12,11 +12,9 @@ import math
 from django.core.exceptions import SuspiciousFileOperation
 from django.http import Http404
 from drf_spectacular.utils import extend_schema
-from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from platforms.api.base import SyncErrorsMixin
 from platforms.conf import sync_settings
 from platforms.models import Platform
 from platforms.selectors import platform_current
@@ -25,8 +23,7 @@ from webhooks.files.refusals import FileRequestRefused
 from webhooks.files.serializers import FileChunkSerializer, FileRequestSerializer
 from webhooks.files.services import file_check, file_chunk_store, file_finalize
 from webhooks.files.spots import FileSpot, file_spot_resolve
-from webhooks.senders import SenderRefused, sender_verify
-from webhooks.views import RawParser
+from webhooks.verify import RequestRefused, SignedEndpointMixin, signed_request_read
 
 logger = logging.getLogger(__name__)
 # Room for the fields around a chunk's bytes (model, key, name, hash...).
@@ -35,31 +32,19 @@ FIELDS_BODY_BYTES = 16 * 1024
 ROUTINE = frozenset({"offset_mismatch", "record_missing", "incomplete"})
 
 
-def _body_read(request, limit: int) -> bytes:
-    declared = request.META.get("CONTENT_LENGTH") or "0"
-    too_large = FileRequestRefused("too_large", f"The body exceeds {limit} bytes.", 413)
-    # isdigit() alone also passes "²", which int() refuses.
-    if not (declared.isascii() and declared.isdigit()) or int(declared) > limit:
-        raise too_large
-    body = request._request.read(limit + 1)
-    if len(body) > limit:
-        raise too_large
-    return body
-
-
-def _sender_verify(request, body: bytes) -> Platform:
-    """Return the known platform that signed the request, or refuse it."""
+def _signed_read(request, limit: int) -> tuple[Platform, bytes]:
+    """Return the known platform that signed the request and its body, or refuse."""
     try:
-        sender = sender_verify(headers=request.headers, body=body)
-    except SenderRefused as exc:
-        raise FileRequestRefused(exc.code, exc.detail, 401) from None
+        sender, body = signed_request_read(request, limit=limit)
+    except RequestRefused as exc:
+        raise FileRequestRefused(exc.code, exc.detail, exc.status) from None
     if sender.bootstrap or sender.platform is None:
         raise FileRequestRefused(
             "bootstrap_platforms_only",
             "The cluster's bootstrap secret does not sign file requests.",
             403,
         )
-    return sender.platform
+    return sender.platform, body
 
 
 def _first_error(errors) -> str:
@@ -82,12 +67,9 @@ def _validated(serializer_class, body: bytes) -> dict:
 
 
 @extend_schema(exclude=True)  # signed machine endpoints, described in the README
-class FileSyncView(SyncErrorsMixin, APIView):
+class FileSyncView(SignedEndpointMixin, APIView):
     """Verify a signed file request, hold it to the allow-list, serve it."""
 
-    authentication_classes: list = []
-    permission_classes = [AllowAny]
-    parser_classes = [RawParser]
     serializer_class = FileRequestSerializer
 
     def get_body_limit(self) -> int:
@@ -109,8 +91,7 @@ class FileSyncView(SyncErrorsMixin, APIView):
 
     def serve(self, request) -> dict:
         """Return the answer to a request, or raise FileRequestRefused."""
-        body = _body_read(request, self.get_body_limit())
-        source = _sender_verify(request, body)
+        source, body = _signed_read(request, self.get_body_limit())
         data = _validated(self.serializer_class, body)
         target = platform_current()
         if target is None:
