@@ -174,23 +174,24 @@ class PlatformProcess:
         self.web_stop()
         self.worker_stop()
 
-    def python(self, code: str) -> object:
-        """Run Python in this platform's Django; return what it prints as JSON."""
-        result = subprocess.run(
-            [
-                str(BIN / "python"),
-                str(ROOT / "manage.py"),
-                "shell",
-                "--no-imports",
-                "-c",
-                code,
-            ],
+    def python_run(self, code: str) -> subprocess.CompletedProcess:
+        """Run Python in this platform's Django; return the process however it ended.
+
+        For code that may kill its own process on purpose (crash-safety tests).
+        """
+        shell = [str(BIN / "python"), str(ROOT / "manage.py"), "shell", "--no-imports"]
+        return subprocess.run(
+            [*shell, "-c", code],
             cwd=ROOT,
             env=_process_env(self.env),
             capture_output=True,
             text=True,
             timeout=120,
         )
+
+    def python(self, code: str) -> object:
+        """Run Python in this platform's Django; return what it prints as JSON."""
+        result = self.python_run(code)
         if result.returncode:
             raise AssertionError(f"{self.spec.key}: {result.stderr[-3000:]}")
         lines = result.stdout.strip().splitlines()
@@ -585,28 +586,3 @@ for line in sys.stdin:
     sys.__stdout__.write(json.dumps(reply) + "\\n")
     sys.__stdout__.flush()
 """
-
-
-def platform_python_run(
-    platform: PlatformProcess, code: str
-) -> subprocess.CompletedProcess:
-    """Run Python in a platform's Django; return the process however it ended.
-
-    For code that kills its own process on purpose (crash-safety tests), where
-    PlatformProcess.python would fail on the exit status.
-    """
-    return subprocess.run(
-        [
-            str(BIN / "python"),
-            str(ROOT / "manage.py"),
-            "shell",
-            "--no-imports",
-            "-c",
-            code,
-        ],
-        cwd=ROOT,
-        env=_process_env(platform.env),
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )

@@ -4,7 +4,7 @@ import signal
 
 import pytest
 
-from tests.harness import Cluster, platform_python_run, wait_until
+from tests.harness import Cluster, wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -61,7 +61,7 @@ def _email_of(platform, username: str) -> str | None:
 
 def _save_killed(platform, code: str) -> None:
     """Run ``code`` in a process killed right after its save's commit."""
-    process = platform_python_run(platform, KILLED_IN_POST_SAVE + code)
+    process = platform.python_run(KILLED_IN_POST_SAVE + code)
     assert process.returncode == -signal.SIGKILL, process.stderr[-3000:]
 
 
