@@ -22,9 +22,12 @@ from syncs.models import EventType, OutboxEvent, Sync
 
 
 def _latest_per_record(rows: list[OutboxEvent]) -> list[OutboxEvent]:
+    """Keep each record's newest row: by its pk, which a rename leaves alone."""
     latest: dict[tuple, OutboxEvent] = {}
     for row in rows:
-        latest[(row.sync_id, record_key_digest(row.object_key))] = row
+        # A backup's delete of a record gone at the source has only its key.
+        record = row.object_pk or ("key", record_key_digest(row.object_key))
+        latest[(row.sync_id, record)] = row
     return sorted(latest.values(), key=lambda row: row.pk)
 
 
@@ -101,6 +104,8 @@ def _event(sync, row, data, relations, target) -> dict:
         "data": data or {},
         "should_delete": gone or unrelated,
     }
+    if row.object_pk:
+        event["source_pk"] = row.object_pk
     # An empty list is news too: the record no longer belongs to any platform.
     if relations is not None:
         event["platforms"] = platforms or []

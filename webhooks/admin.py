@@ -45,6 +45,7 @@ class InboxEventAdmin(admin.ModelAdmin):
                     "event_type",
                     "model_label",
                     "object_key",
+                    "source_pk",
                     "should_delete",
                     "platforms",
                 ]

@@ -24,6 +24,15 @@ from syncs.identity import model_identifier_require, record_find, record_key_dig
 from syncs.models import EventType, Sync
 from syncs.registry import applying_from, registry_invalidate
 from webhooks.files.settle import file_fields_settle
+from webhooks.links import (
+    Links,
+    link_owner_other,
+    link_record,
+    link_set,
+    link_slot,
+    links_of,
+    links_save,
+)
 from webhooks.models import AppliedVersion, InboxEvent
 from webhooks.values import (
     file_values_screen,
@@ -52,31 +61,56 @@ def _relations_apply(record, event: InboxEvent) -> None:
     platform_relations_set(record=record, platforms=platforms)
 
 
-def _event_apply(event: InboxEvent, sync: Sync) -> str:
-    """Apply one event; return the inbox status it ends in."""
+def _record_of(event: InboxEvent, model, identifier: str, links: Links, *, gone: bool):
+    """Return the record the event is for: its source record's row, else by key."""
+    found = record_find(model, identifier, event.object_key)
+    if not event.source_pk:
+        return found  # an older sender: the key is all there is
+    linked = link_record(links, event, model)
+    if linked is None:
+        other = found and link_owner_other(links, event, str(found.pk))
+        if other:
+            raise EventRefused(
+                f"{event.model_label} {event.object_key} belongs to another source "
+                f"record (source pk {other!r}, not {event.source_pk!r}); nothing "
+                "was changed."
+            )
+        return found
+    if found and found.pk != linked.pk and not gone:
+        raise EventRefused(
+            f"Cannot rename {event.model_label} (source pk {event.source_pk!r}) to "
+            f"{event.object_key}: another record here holds that key already; "
+            "nothing was changed."
+        )
+    return linked  # a new key on the same row is a rename
+
+
+def _event_apply(event: InboxEvent, sync: Sync, links: Links) -> tuple[str, str]:
+    """Apply one event; return the inbox status it ends in and the record's pk."""
     model = apps.get_model(sync.target_model)
     identifier = model_identifier_require(sync.target_model)
     handler = handler_for(sync.target_model)
-    existing = record_find(model, identifier, event.object_key)
-    if event.should_delete or event.event_type == EventType.DELETED:
+    gone = event.should_delete or event.event_type == EventType.DELETED
+    existing = _record_of(event, model, identifier, links, gone=gone)
+    if gone:
         if handler:
             handler.delete(sync=sync, key=event.object_key)
         elif existing:
             existing.delete()
-        return InboxEvent.Status.APPLIED
+        return InboxEvent.Status.APPLIED, ""
     if existing and sync.if_exists == Sync.IfExists.SKIP:
-        return InboxEvent.Status.SKIPPED
+        return InboxEvent.Status.SKIPPED, str(existing.pk)
     if existing and sync.if_exists == Sync.IfExists.ERROR:
         raise EventRefused(f"{sync.target_model} {event.object_key} exists already.")
     data = privileged_screen(sync, event.data)
     if handler:
         handler.sync(sync=sync, key=event.object_key, data=data)
-        return InboxEvent.Status.APPLIED
+        return InboxEvent.Status.APPLIED, ""
     data = file_values_screen(model, existing, data)
     data = file_fields_settle(model=model, record=existing, data=data)
     record = record_values_write(model, existing, data, sync=sync)
     _relations_apply(record, event)
-    return InboxEvent.Status.APPLIED
+    return InboxEvent.Status.APPLIED, str(record.pk)
 
 
 def _deferred_constraints_check() -> None:
@@ -114,25 +148,30 @@ def _versions_of(events: list[InboxEvent]) -> dict[tuple, AppliedVersion]:
     return {(v.source_platform_id, v.model_label, v.key_digest): v for v in found}
 
 
-def _event_run(event: InboxEvent, versions: dict, outcomes: dict) -> None:
+def _event_run(event: InboxEvent, versions: dict, links: Links, outcomes: dict) -> None:
     """Apply one event in a savepoint, unless a newer version is applied already."""
     slot = (
         event.source_platform_id,
         event.model_label,
         record_key_digest(event.object_key),
     )
-    applied = versions.get(slot)
+    # A source record's link outlives its key (a rename, reordered delivery).
+    applied = (event.source_pk and links.get(link_slot(event))) or versions.get(slot)
     if applied and applied.version >= event.version:
         event.status, event.error = InboxEvent.Status.SKIPPED, "stale version"
         return
     try:
         with transaction.atomic(), applying_from(event.source_platform_id):
-            event.status = _event_apply(event, event.sync)
+            event.status, target_pk = _event_apply(event, event.sync, links)
             _deferred_constraints_check()
     except WORKER_TROUBLE:
         raise  # not the event's fault: roll the batch back and retry it whole
     except Exception as exc:  # one bad event must not stop its batch
         _event_fail(event, exc, outcomes)
+        return
+    outcomes.setdefault(event.sync_id, [])
+    if event.source_pk:
+        link_set(links, event, target_pk)
         return
     versions[slot] = AppliedVersion(
         source_platform_id=slot[0],
@@ -140,7 +179,6 @@ def _event_run(event: InboxEvent, versions: dict, outcomes: dict) -> None:
         key_digest=slot[2],
         version=event.version,
     )
-    outcomes.setdefault(event.sync_id, [])
 
 
 def _versions_save(versions: dict[tuple, AppliedVersion]) -> None:
@@ -198,6 +236,7 @@ def _batch_apply(*, size: int) -> tuple[int, Outcomes]:
     # Arrival order across senders; each sender's own order within a batch.
     events.sort(key=lambda e: (e.source_platform_id, e.version))
     versions = _versions_of(events) if events else {}
+    links = links_of(events)
     outcomes: Outcomes = {}
     for event in events:
         if event.sync is None or not event.sync.status:
@@ -206,8 +245,9 @@ def _batch_apply(*, size: int) -> tuple[int, Outcomes]:
                 "sync inactive or gone",
             )
             continue
-        _event_run(event, versions, outcomes)
+        _event_run(event, versions, links, outcomes)
     _versions_save(versions)
+    links_save(links)
     _statuses_save(events)
     return len(events), outcomes
 

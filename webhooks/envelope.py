@@ -151,6 +151,15 @@ class StrictBooleanField(serializers.BooleanField):
         return data
 
 
+class StrictCharField(serializers.CharField):
+    """A JSON string, not a number turned into one."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 class EventSerializer(serializers.Serializer):
     id = serializers.RegexField(r"^[A-Za-z0-9_.:-]{1,64}$")
     version = Int64Field(min_value=1)
@@ -158,6 +167,10 @@ class EventSerializer(serializers.Serializer):
     model = serializers.RegexField(MODEL_LABEL_RE.pattern, max_length=255)
     source_model = serializers.RegexField(MODEL_LABEL_RE.pattern, max_length=255)
     key = KeyField()
+    # The record's pk on its source; older senders leave it out.
+    source_pk = StrictCharField(
+        max_length=255, required=False, allow_blank=True, trim_whitespace=False
+    )
     data = serializers.DictField(allow_empty=True)
     should_delete = StrictBooleanField()
     platforms = serializers.ListField(

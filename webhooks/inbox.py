@@ -49,6 +49,7 @@ def inbox_events_build(
                 event_type=event["type"],
                 model_label=sync.target_model,
                 object_key=event["key"],
+                source_pk=event.get("source_pk", ""),
                 data=data,
                 should_delete=event["should_delete"],
                 platforms=event.get("platforms"),

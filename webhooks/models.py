@@ -26,6 +26,8 @@ class InboxEvent(models.Model):
     event_type = models.CharField(max_length=10, choices=EventType.choices)
     model_label = models.CharField(max_length=255)
     object_key = models.JSONField()
+    # The record's pk on its source: how a renamed record is still recognised.
+    source_pk = models.CharField(max_length=255, blank=True, default="")
     data = models.JSONField(default=dict)
     should_delete = models.BooleanField(default=False)
     platforms = models.JSONField(null=True, blank=True)
@@ -72,3 +74,39 @@ class AppliedVersion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.model_label} {self.key_digest} v{self.version}"
+
+
+class RecordLink(models.Model):
+    """Which record here a source record was applied to, and its newest version.
+
+    A record's key can change on its source (a username edited, a slug
+    changed); its source pk does not, so the link still finds the row.
+    """
+
+    source_platform = models.ForeignKey(
+        "platforms.Platform", on_delete=models.CASCADE, related_name="+"
+    )
+    model_label = models.CharField(max_length=255)
+    source_pk = models.CharField(max_length=255)
+    # Empty once the record is deleted: the link then only keeps its version.
+    target_pk = models.CharField(max_length=255, blank=True)
+    version = models.BigIntegerField()
+
+    class Meta:
+        verbose_name = _("record link")
+        verbose_name_plural = _("record links")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source_platform", "model_label", "source_pk"],
+                name="webhooks_record_link_once",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["source_platform", "model_label", "target_pk"],
+                name="webhooks_record_link_target",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.model_label} {self.source_pk} -> {self.target_pk or '-'}"

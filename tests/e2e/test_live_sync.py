@@ -1,6 +1,7 @@
 """Live sync between real platforms: gunicorn + Celery worker each, real HTTP."""
 
 import json
+import re
 import time
 import uuid
 
@@ -288,6 +289,45 @@ def test_two_way_pair_does_not_loop(cluster):
     # One event each: A's create went to B, B's edit went to A; nothing came back.
     assert a.python(echo) == 1
     assert b.python(echo) == 1
+
+
+def _pks(platform, username: str) -> list[int]:
+    return platform.python(
+        USER + "print(json.dumps(list(User.objects.filter("
+        f"username={username!r}).values_list('pk', flat=True))))"
+    )
+
+
+def _repairs(platform, model: str) -> tuple[int, int, int]:
+    """Return (created, updated, deleted) that a backup of ``model`` would send."""
+    result = platform.manage("sync_backup", "--dry-run")
+    assert result.returncode == 0, result.stderr[-3000:]
+    line = next(line for line in result.stdout.splitlines() if f"({model}) to" in line)
+    found = re.search(r"created (\d+), updated (\d+), deleted (\d+)", line)
+    return tuple(int(number) for number in found.groups())
+
+
+def test_renamed_user_stays_one_user_and_the_backup_agrees(cluster):
+    a, b = cluster["a"], cluster["b"]
+    a.python(
+        USER + "g = Group.objects.create(name='renamers'); "
+        "u = User.objects.create_user('x_old', 'x@a.test', 'pw-rename-123'); "
+        "u.groups.add(g)"
+    )
+    wait_until(lambda: (user_state(b, "x_old") or {}).get("groups") == ["renamers"])
+    on_b = _pks(b, "x_old")
+    # Earlier tests wrote users straight into B (carol): drift that stays.
+    drift = _repairs(a, "auth.User")
+
+    a.python(
+        USER + "u = User.objects.get(username='x_old'); u.username = 'x_new'; u.save()"
+    )
+
+    state = wait_until(lambda: user_state(b, "x_new", "pw-rename-123"))
+    assert state == {"email": "x@a.test", "groups": ["renamers"], "password_ok": True}
+    assert _pks(b, "x_new") == on_b
+    assert user_state(b, "x_old") is None
+    assert _repairs(a, "auth.User") == drift
 
 
 def test_no_secret_reaches_a_log(cluster):
