@@ -1,8 +1,13 @@
 """Named reads of platforms."""
 
+from collections import defaultdict
+from collections.abc import Iterable
+
+from django.contrib.contenttypes.models import ContentType
+
 from platforms.conf import sync_settings
 from platforms.credentials import tokens_match
-from platforms.models import Platform
+from platforms.models import Platform, PlatformRelation
 
 
 def platform_current() -> Platform | None:
@@ -25,3 +30,18 @@ def platform_by_token(token: str) -> Platform | None:
 def platform_master() -> Platform | None:
     """Return the master platform, if this platform knows one."""
     return Platform.objects.filter(master=True).first()
+
+
+def platform_domains_of(model, pks: Iterable) -> dict[str, list[str]]:
+    """Return the sorted domains each record of ``model`` belongs to, by str(pk).
+
+    Records related to no platform are left out.
+    """
+    content_type = ContentType.objects.get_for_model(model, for_concrete_model=True)
+    relations = PlatformRelation.objects.filter(
+        content_type=content_type, object_id__in=[str(pk) for pk in pks]
+    ).values_list("object_id", "platform__domain")
+    found: dict[str, list[str]] = defaultdict(list)
+    for object_id, domain in relations.order_by("platform__domain"):
+        found[object_id].append(domain)
+    return found

@@ -9,12 +9,12 @@ import json
 from collections import defaultdict
 
 from django.apps import apps
-from django.contrib.contenttypes.models import ContentType
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import ManyToManyField
 
 from platforms.conf import sync_settings
-from platforms.models import Platform, PlatformRelation
+from platforms.models import Platform
+from platforms.selectors import platform_domains_of
 from syncs.bindings import transformer_for
 from syncs.files.metadata import event_data_with_files
 from syncs.identity import record_key_digest, records_serialize
@@ -57,16 +57,12 @@ def _files_described(records: list, data: list[dict]) -> list[dict]:
     ]
 
 
-def _related_platforms(model, pks: list[str]) -> dict[str, list[str]]:
-    """Return the domains each record belongs to (platform relations)."""
-    content_type = ContentType.objects.get_for_model(model, for_concrete_model=True)
-    found: dict[str, list[str]] = defaultdict(list)
-    relations = PlatformRelation.objects.filter(
-        content_type=content_type, object_id__in=pks
-    ).values_list("object_id", "platform__domain")
-    for object_id, domain in relations:
-        found[object_id].append(domain)
-    return found
+def platforms_sent(sync: Sync) -> bool:
+    """Tell whether the sync's events carry their record's platform relations."""
+    model = apps.get_model(sync.source_model)
+    return sync.use_platform_relations or (
+        model._meta.label in sync_settings.SYNC_MODELS_WITH_PLATFORM_RELATIONS
+    )
 
 
 def _sync_events(sync: Sync, rows: list[OutboxEvent], target: Platform) -> list[dict]:
@@ -83,10 +79,9 @@ def _sync_events(sync: Sync, rows: list[OutboxEvent], target: Platform) -> list[
             strict=True,
         )
     )
-    with_relations = sync.use_platform_relations or (
-        model._meta.label in sync_settings.SYNC_MODELS_WITH_PLATFORM_RELATIONS
+    relations = (
+        platform_domains_of(model, live) if platforms_sent(sync) and live else None
     )
-    relations = _related_platforms(model, live) if with_relations and live else None
     return [_event(sync, row, data.get(row.pk), relations, target) for row in rows]
 
 

@@ -3,8 +3,9 @@
 POST {SYNC_WEBHOOK_URL}/digest, signed like the webhook. It answers only for
 the target model of an active sync from the sender to this platform, and only
 over the fields of that model the sync writes (syncs.mapping.target_fields_sent:
-no privileged field its mappings leave out). Operations, each over the records
-of that model:
+no privileged field its mappings leave out), and over the records' platforms
+(PLATFORMS_FIELD) where the sender asks and this platform stores them.
+Operations, each over the records of that model:
 
 - ``plan``: which of the given fields compare (see field_compares), and how
   many records there are;
@@ -19,9 +20,10 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from platforms.conf import sync_settings
 from platforms.selectors import platform_current
 from syncs.digest.hashing import MAX_BUCKETS, bucket_count_valid, buckets_encode
-from syncs.digest.records import fields_comparable
+from syncs.digest.records import PLATFORMS_FIELD, fields_comparable
 from syncs.digest.scan import bucket_digests, bucket_entries, model_scope
 from syncs.identity import IdentityError, model_identifier_require
 from syncs.mapping import target_fields_sent
@@ -80,11 +82,24 @@ def _first_error(errors: dict) -> str:
     return f"{name}: {message}"
 
 
+def _model_fields(names: list[str]) -> list[str]:
+    return [name for name in names if name != PLATFORMS_FIELD]
+
+
+def _fields_answered(sync: Sync, model, names: list[str]) -> list[str]:
+    """Return what the sync writes here among ``names``: no privileged field it
+    leaves alone, the records' platforms only where this platform stores them."""
+    fields = target_fields_sent(sync, _model_fields(names))
+    stored = sync_settings.SYNC_MODELS_WITH_PLATFORM_RELATIONS
+    if PLATFORMS_FIELD in names and model._meta.label in stored:
+        fields.append(PLATFORMS_FIELD)
+    return fields
+
+
 def digest_answer(*, sync: Sync, identifier: str, request: dict) -> dict:
     """Answer one digest request over the records of the sync's target model."""
     model = apps.get_model(sync.target_model)
-    # Only what the sync writes here: not a privileged field it leaves alone.
-    fields = target_fields_sent(sync, request["fields"])
+    fields = _fields_answered(sync, model, request["fields"])
     if request["op"] == "plan":
         fields = fields_comparable(model, fields)
         return {"fields": fields, "records": model._default_manager.count()}
@@ -136,7 +151,7 @@ class DigestView(SignedEndpointMixin, APIView):
             sync = envelope_sync_for(
                 digest_request, source=source, target=target, syncs={}
             )
-            fields_check(sync, dict.fromkeys(digest_request["fields"]))
+            fields_check(sync, dict.fromkeys(_model_fields(digest_request["fields"])))
             identifier = model_identifier_require(sync.target_model)
         except EnvelopeRefused as exc:
             return _error(exc.code, exc.detail, exc.status)

@@ -3,7 +3,8 @@
 A sync covers the records of its source model (only those related to the
 target platform with platform relations, only ``sync_ids`` when given),
 compared on the fields the target stores: the source's data, by its
-transformer if the sync uses one, renamed by the sync's field mappings.
+transformer if the sync uses one, renamed by the sync's field mappings, and
+the record's platforms where the sync's events carry them.
 """
 
 from django.apps import apps
@@ -15,14 +16,17 @@ from django.db.models.functions import Cast
 from platforms.models import PlatformRelation
 from syncs.bindings import transformer_for
 from syncs.digest.records import (
+    PLATFORMS_FIELD,
     digest_queryset,
     fields_comparable,
     model_field_names,
     records_data,
+    records_platforms,
 )
 from syncs.digest.scan import DigestScope
 from syncs.mapping import field_names_mapped, fields_mapped
 from syncs.models import Sync
+from syncs.payload import platforms_sent
 
 
 def _transformer(sync: Sync):
@@ -56,7 +60,10 @@ def source_fields(sync: Sync) -> list[str]:
     transformer = _transformer(sync)
     if transformer and (first := source_queryset(sync).first()) is not None:
         names = list(transformer.transform(first))
-    return sorted(field_names_mapped(sync, fields_comparable(model, names)))
+    names = field_names_mapped(sync, fields_comparable(model, names))
+    if platforms_sent(sync):
+        names.append(PLATFORMS_FIELD)
+    return sorted(names)
 
 
 def _source_names(sync: Sync, model, fields: list[str]) -> list[str]:
@@ -85,12 +92,15 @@ def source_scope(sync: Sync, *, identifier: str, fields: list[str]) -> DigestSco
             raw = [dict(transformer.transform(record)) for record in records]
         else:
             raw = records_data(records, fields=read)
-        if not renamed:
-            return raw
-        mapped = (fields_mapped(sync, item) for item in raw)
-        return [
-            {name: item[name] for name in fields if name in item} for item in mapped
-        ]
+        if renamed:
+            mapped = (fields_mapped(sync, item) for item in raw)
+            raw = [
+                {name: item[name] for name in fields if name in item} for item in mapped
+            ]
+        if PLATFORMS_FIELD in fields:
+            for item, domains in zip(raw, records_platforms(records), strict=True):
+                item[PLATFORMS_FIELD] = domains
+        return raw
 
     sync_ids = frozenset(str(pk) for pk in sync.sync_ids)
     return DigestScope(

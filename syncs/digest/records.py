@@ -7,6 +7,10 @@ bulk per chunk of records (the serializer costs a query per record and field)
 and sorted, since their order differs between platforms. It skips the
 serializer's machinery around the fields, which took most of a digest's time:
 digests serialize every record of a table, on both sides.
+
+Where a sync's events carry their record's platform relations, a digest
+compares them too, as the pseudo-field PLATFORMS_FIELD: the sorted domains
+of the platforms the record belongs to.
 """
 
 from collections.abc import Collection
@@ -15,8 +19,12 @@ from django.db import models
 from django.utils.encoding import is_protected_type
 
 from platforms.conf import sync_settings
+from platforms.selectors import platform_domains_of
 from syncs.digest.hashing import canonical_json
 from syncs.identity import NATURAL_KEY
+
+# Compared like a field; "@" keeps it apart from every field's name.
+PLATFORMS_FIELD = "@platforms"
 
 
 def _has_natural_key(model: type[models.Model]) -> bool:
@@ -53,6 +61,14 @@ def fields_comparable(model: type[models.Model], names: Collection[str]) -> list
     return [
         name for name in names if name not in fields or field_compares(fields[name])
     ]
+
+
+def records_platforms(records: list[models.Model]) -> list[list[str]]:
+    """Return the sorted domains each record belongs to (PLATFORMS_FIELD)."""
+    if not records:
+        return []
+    domains = platform_domains_of(type(records[0]), [r.pk for r in records])
+    return [domains.get(str(record.pk), []) for record in records]
 
 
 def digest_queryset(model: type[models.Model]) -> models.QuerySet:
@@ -155,7 +171,8 @@ def records_data(
 ) -> list[dict]:
     """Return each record's fields as records_serialize does, m2m sorted.
 
-    ``fields`` restricts the result to those field names.
+    ``fields`` restricts the result to those field names (and adds
+    PLATFORMS_FIELD when it is among them).
     """
     if not records:
         return []
@@ -168,8 +185,12 @@ def records_data(
         if _m2m_bulk_loadable(field) and (selected is None or field.name in selected)
     }
     plan = _field_plan(model, selected)
-    return [
+    data = [
         {name: read(record, field) for name, read, field in plan}
         | {name: values.get(record.pk, []) for name, values in m2m.items()}
         for record in records
     ]
+    if selected and PLATFORMS_FIELD in selected:
+        for fields, domains in zip(data, records_platforms(records), strict=True):
+            fields[PLATFORMS_FIELD] = domains
+    return data

@@ -62,7 +62,12 @@ INBOX_IDLE = (
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory):
     running = Cluster(
-        tmp_path_factory.mktemp("backup"), ["s", "t"], SYNCS, redis_first=8
+        tmp_path_factory.mktemp("backup"),
+        ["s", "t"],
+        SYNCS,
+        # Users carry their platforms: the backup compares those too.
+        {"SYNC_MODELS_WITH_PLATFORM_RELATIONS": "auth.User"},
+        redis_first=8,
     ).start()
     yield running
     running.stop()
@@ -174,3 +179,28 @@ def test_drift_is_repaired_and_a_dry_run_changes_nothing(cluster):
     assert _counts(again, "auth.User") == (32, 0, 0, 0, 32)
     assert _counts(again, "auth.Group") == (2, 0, 0, 0, 2)
     assert "repair 0 B in 0 webhooks" in again
+
+
+RELATED = (
+    "from platforms.models import PlatformRelation; import json; print(json.dumps("
+    "sorted(PlatformRelation.objects.values_list('object_id', 'platform__domain'))))"
+)
+
+
+def test_platform_relations_written_behind_the_listener_are_repaired(cluster):
+    s, t = cluster["s"], cluster["t"]
+    wait_until(lambda: _settled(s, t), timeout=60)
+    s.python(
+        AUTH + "from platforms.models import Platform, PlatformRelation\n"
+        "PlatformRelation.objects.bulk_create([PlatformRelation(\n"
+        "    record=User.objects.get(username='u10'),\n"
+        "    platform=Platform.objects.get(master=False))])\n"
+    )
+
+    repaired = _backup(s)
+
+    assert _counts(repaired, "auth.User") == (32, 0, 1, 0, 31)
+    wait_until(lambda: _settled(s, t), timeout=60)
+    user_pk = t.python(AUTH + "print(User.objects.get(username='u10').pk)")
+    assert t.python(RELATED) == [[str(user_pk), t.spec.domain]]
+    assert _counts(_backup(s), "auth.User") == (32, 0, 0, 0, 32)

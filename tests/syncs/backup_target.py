@@ -1,7 +1,7 @@
 """A target platform's digest endpoint in memory, for backup tests without HTTP.
 
 It holds the target's records as the target would store them (key -> fields
-under the target's names) and answers plan, buckets and records with the same
+under the target's names, and their platforms) and answers plan, buckets and records with the same
 digest functions as the real endpoint.
 """
 
@@ -16,7 +16,12 @@ from syncs.digest.hashing import (
     digests_combine,
     record_digest,
 )
-from syncs.digest.records import fields_comparable, records_data
+from syncs.digest.records import (
+    PLATFORMS_FIELD,
+    fields_comparable,
+    model_field_names,
+    records_data,
+)
 from syncs.identity import model_identifier, record_key, record_key_digest
 
 
@@ -37,7 +42,9 @@ class MemoryTarget:
         target = cls(model_label)
         records = list(target.model._default_manager.all())
         identifier = model_identifier(target.model)
-        for record, fields in zip(records, records_data(records), strict=True):
+        names = [*model_field_names(target.model), PLATFORMS_FIELD]
+        data = records_data(records, fields=names)
+        for record, fields in zip(records, data, strict=True):
             target.put(record_key(record, identifier), fields)
         return target
 

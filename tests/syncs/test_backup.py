@@ -215,14 +215,37 @@ def test_records_not_related_to_the_target_are_deleted_there(
 ):
     user_sync.use_platform_relations = True
     user_sync.save()
-    target = MemoryTarget.copy_of("auth.User")
     for user in users[:59]:
         PlatformRelation.objects.create(record=user, platform=target_platform)
+    target = MemoryTarget.copy_of("auth.User")  # relations travel with records
 
     report = _backup(user_sync, target)
 
     assert report.checked == 59
     assert _rows() == [("deleted", ["user059"], "")]
+
+
+def test_platform_relations_changed_behind_the_listener_are_repaired(
+    user_sync, users, target_platform, settings, current_platform
+):
+    settings.SYNC_MODELS_WITH_PLATFORM_RELATIONS = ["auth.User"]
+    for user in users[:5]:
+        PlatformRelation.objects.create(record=user, platform=target_platform)
+    target = MemoryTarget.copy_of("auth.User")
+    PlatformRelation.objects.filter(object_id=str(users[0].pk)).delete()
+    PlatformRelation.objects.bulk_create(
+        [PlatformRelation(record=users[10], platform=current_platform)]
+    )
+
+    report = _backup(user_sync, target)
+
+    assert (report.created, report.updated, report.deleted) == (0, 2, 0)
+    rows = list(OutboxEvent.objects.order_by("pk"))
+    body = envelope_build(source=current_platform, target=target_platform, rows=rows)
+    sent = {
+        event["key"][0]: event["platforms"] for event in json.loads(body)["events"]
+    }
+    assert sent == {"user000": [], "user010": [current_platform.domain]}
 
 
 def test_auto_now_fields_are_not_compared(current_platform, target_platform):

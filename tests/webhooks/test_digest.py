@@ -7,10 +7,11 @@ from django.contrib.auth.models import User
 from django.urls import reverse
 
 from platforms.credentials import signing_secret_generate
+from platforms.models import PlatformRelation
 from platforms.transport import PLATFORM_HEADER
 from syncs.backup.scope import source_fields, source_scope
 from syncs.digest.hashing import bucket_of, buckets_decode, record_digest
-from syncs.digest.records import records_data
+from syncs.digest.records import PLATFORMS_FIELD, records_data
 from syncs.digest.scan import bucket_digests
 from syncs.identity import record_key_digest
 from tests.factories import PlatformFactory, SyncFactory, UserFactory
@@ -135,6 +136,39 @@ def test_records_lists_key_and_digest_of_each_record_in_the_buckets(
         if bucket_of(record_key_digest([u.username]), 4) == wanted
     ]
     assert sorted(key[0] for key in by_key) == sorted(in_bucket)
+
+
+def test_plan_compares_platforms_only_where_this_platform_stores_them(
+    client, url, source, user_sync, settings
+):
+    asked = _request(fields=["email", PLATFORMS_FIELD])
+
+    not_stored = _ask(client, url, asked, sender=source)
+    settings.SYNC_MODELS_WITH_PLATFORM_RELATIONS = ["auth.User"]
+    stored = _ask(client, url, asked, sender=source)
+
+    assert not_stored.json()["fields"] == ["email"]
+    assert stored.json()["fields"] == ["email", PLATFORMS_FIELD]
+
+
+def test_platform_digests_equal_the_sources_and_follow_the_relations(
+    client, url, source, user_sync, users, current_platform, settings
+):
+    settings.SYNC_MODELS_WITH_PLATFORM_RELATIONS = ["auth.User"]
+    for user in users[:5]:
+        PlatformRelation.objects.create(record=user, platform=source)
+    outgoing = SyncFactory(source_platform=current_platform, target_platform=source)
+    fields = source_fields(outgoing)
+    scope = source_scope(outgoing, identifier="natural_key", fields=fields)
+    asked = _request("buckets", buckets=8, fields=fields)
+
+    before = _ask(client, url, asked, sender=source).json()["digests"]
+    PlatformRelation.objects.filter(object_id=str(users[0].pk)).delete()
+    after = _ask(client, url, asked, sender=source).json()["digests"]
+
+    assert PLATFORMS_FIELD in fields
+    assert buckets_decode(after, 8) == bucket_digests(scope, buckets=8).digests
+    assert before != after
 
 
 # --- who may ask --------------------------------------------------------------
