@@ -1,8 +1,8 @@
 """A target platform's digest endpoint in memory, for backup tests without HTTP.
 
 It holds the target's records as the target would store them (key -> fields
-under the target's names, and their platforms) and answers plan, buckets and records with the same
-digest functions as the real endpoint.
+under the target's names, and their platforms) and answers plan, buckets and
+records with the same digest functions as the real endpoint.
 """
 
 import json
