@@ -242,9 +242,7 @@ def test_platform_relations_changed_behind_the_listener_are_repaired(
     assert (report.created, report.updated, report.deleted) == (0, 2, 0)
     rows = list(OutboxEvent.objects.order_by("pk"))
     body = envelope_build(source=current_platform, target=target_platform, rows=rows)
-    sent = {
-        event["key"][0]: event["platforms"] for event in json.loads(body)["events"]
-    }
+    sent = {event["key"][0]: event["platforms"] for event in json.loads(body)["events"]}
     assert sent == {"user000": [], "user010": [current_platform.domain]}
 
 
