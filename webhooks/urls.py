@@ -7,8 +7,9 @@ and the signed endpoints under ``SYNC_WEBHOOK_URL``: other platforms call
 both at these paths, so the include takes no prefix.
 """
 
-from django.urls import include, path
+from django.urls import include, path, re_path
 
+from platforms.api.errors import endpoint_not_found
 from platforms.api.views import SyncDocsView, SyncSchemaView
 from platforms.conf import sync_settings
 from webhooks.digest import DigestView
@@ -19,6 +20,10 @@ api_urlpatterns = [
     path("", include("syncs.api.urls")),
     path("schema/", SyncSchemaView.as_view(), name="schema"),
     path("docs/", SyncDocsView.as_view(), name="docs"),
+    # Below the API's own prefixes a URL that names nothing answers JSON, with
+    # DEBUG too; the rest of /api/ stays free for the site's own URLs. Only
+    # paths that end in a slash: APPEND_SLASH still redirects the others.
+    re_path(r"^(?:platforms|syncs|models|schema|docs)/(?:.*/)?$", endpoint_not_found),
 ]
 
 # Under SYNC_WEBHOOK_URL. The sub-paths start with a slash (the webhook's own
@@ -27,6 +32,7 @@ webhook_urlpatterns = [
     path("", SyncWebhookView.as_view(), name="sync-webhook"),
     path("/digest/", include([path("", DigestView.as_view(), name="sync-digest")])),
     path("/files/", include("webhooks.files.urls")),
+    re_path(r"^/", endpoint_not_found),
 ]
 
 urlpatterns = [

@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.signals import got_request_exception
 from django.db import IntegrityError, models
 from django.db.models import ProtectedError, RestrictedError
+from django.http import JsonResponse
 from django.utils.log import log_response
 from rest_framework import exceptions, status
 from rest_framework.fields import get_error_detail
@@ -76,6 +77,18 @@ def _database_refusal(exc: Exception) -> Response | None:
         return None
     set_rollback()
     return Response(body, status=status.HTTP_409_CONFLICT)
+
+
+def endpoint_not_found(request, *args, **kwargs):
+    """Answer a URL under the sync API or a signed endpoint that names nothing.
+
+    A view, not the site's handler404: with DEBUG Django would answer its HTML
+    page, and a site's handler404 is the site's.
+    """
+    return JsonResponse(
+        {"error": "not_found", "detail": "No such endpoint."},
+        status=status.HTTP_404_NOT_FOUND,
+    )
 
 
 def _debug_server_error(exc: Exception, context: dict) -> Response | None:

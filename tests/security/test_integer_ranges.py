@@ -182,3 +182,40 @@ def test_bug_in_a_signed_endpoint_with_debug_answers_json(
 
     assert response.status_code == 500
     assert response.json()["error"] == "server_error"
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/platforms/not-a-number/",
+        "/api/syncs/1/nothing/",
+        "/api/models/x/",
+        "/api/schema/x/",
+        f"{sync_settings.SYNC_WEBHOOK_URL}/nothing/",
+    ],
+)
+def test_unknown_url_under_the_sync_prefixes_with_debug_answers_json(
+    admin_api, settings, path
+):
+    settings.DEBUG = True
+
+    response = admin_api.get(path)
+
+    assert response.status_code == 404
+    assert response.json() == {"error": "not_found", "detail": "No such endpoint."}
+
+
+def test_the_rest_of_api_is_left_to_the_site(admin_api, settings):
+    settings.DEBUG = True
+
+    response = admin_api.get("/api/the-sites-own/")
+
+    assert response.status_code == 404
+    assert response["Content-Type"].startswith("text/html")
+
+
+def test_a_missing_slash_is_still_added_under_the_sync_prefixes(admin_api):
+    response = admin_api.get("/api/platforms/1")
+
+    assert response.status_code == 301
+    assert response["Location"] == "/api/platforms/1/"
