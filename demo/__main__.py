@@ -71,6 +71,8 @@ def demo_prepare() -> dict[str, dict[str, str]]:
             print(f"Preparing {spec.name} ({spec.url}) ...", flush=True)
             platform_prepare(env_file_read(env_path), fixture)
         envs[spec.key] = env_file_read(env_path)
+    if fresh:
+        fixture.unlink()  # every platform's private key: each has its own now
     return envs
 
 

@@ -13,7 +13,8 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from platforms.credentials import api_token_generate, signing_secret_generate
+from platforms.credentials import api_token_generate
+from platforms.signing import key_pair_generate
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -88,7 +89,10 @@ def _shell_quote(value: str) -> str:
 
 
 def seed_fixture(specs: list[PlatformSpec], syncs: list[dict]) -> list[dict]:
-    """Return a loaddata fixture with every platform and the given syncs.
+    """Return a loaddata fixture with every platform, its key and the given syncs.
+
+    Every platform's private key is in it: platform_prepare loads each
+    platform's share, its own private key and the others' public keys.
 
     A sync is ``{"source", "source_model", "target", "target_model"}``, with
     ``"field_mappings"`` (source field -> target field) where it names some,
@@ -106,7 +110,7 @@ def seed_fixture(specs: list[PlatformSpec], syncs: list[dict]) -> list[dict]:
                     "domain": spec.domain,
                     "scheme": "http",
                     "api_token": api_token_generate(),
-                    "signing_secret": signing_secret_generate(),
+                    "signing_secret": "",
                     "master": spec.master,
                     "locked": False,
                     "lock_reason": "",
@@ -117,6 +121,15 @@ def seed_fixture(specs: list[PlatformSpec], syncs: list[dict]) -> list[dict]:
                 },
             }
         )
+    for pk, _spec in enumerate(specs, start=1):
+        private_key, public_key = key_pair_generate()
+        fields = {
+            "platform": pk,
+            "public_key": public_key,
+            "private_key": private_key,
+            "created_at": "2026-01-01T00:00:00Z",
+        }
+        rows.append({"model": "platforms.platformkey", "pk": pk, "fields": fields})
     index = {spec.key: pk for pk, spec in enumerate(specs, start=1)}
     for pk, sync in enumerate(syncs, start=1):
         fields = {
@@ -157,10 +170,30 @@ def _process_env(values: dict[str, str]) -> dict[str, str]:
     return keep | values
 
 
+def fixture_of(rows: list[dict], domain: str) -> list[dict]:
+    """Return the seed as the platform ``domain`` holds it: no other's private key."""
+    own = next(
+        row["pk"]
+        for row in rows
+        if row["model"] == "platforms.platform" and row["fields"]["domain"] == domain
+    )
+    return [
+        row
+        if row["model"] != "platforms.platformkey" or row["fields"]["platform"] == own
+        else row | {"fields": row["fields"] | {"private_key": ""}}
+        for row in rows
+    ]
+
+
 def platform_prepare(spec_env: dict[str, str], fixture_path: Path) -> None:
-    """Migrate a platform's database, load the seed, and add admin/admin."""
+    """Migrate a platform's database, load its share of the seed, add admin/admin."""
     manage(spec_env, "migrate", "--noinput", "-v", "0")
-    manage(spec_env, "loaddata", str(fixture_path), "-v", "0")
+    rows = fixture_of(
+        json.loads(fixture_path.read_text()), spec_env["SYNC_PLATFORM_DOMAIN"]
+    )
+    own_path = Path(spec_env["MOOXSYNC_VAR_DIR"]) / "seed.json"
+    fixture_write(own_path, rows)
+    manage(spec_env, "loaddata", str(own_path), "-v", "0")
     manage(
         spec_env | {"DJANGO_SUPERUSER_PASSWORD": "admin"},
         "createsuperuser",

@@ -12,10 +12,13 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseNotAllowed, HttpResponseRedirect
 from django.urls import path, reverse
 from django.utils.html import format_html
+from django.utils.timesince import timesince
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
-from platforms.models import Platform
+from platforms.keys import platform_key_first, platform_key_issue
+from platforms.models import Platform, PlatformKey
+from platforms.selectors import platform_current
 from platforms.services import (
     platform_credentials_fill,
     platform_ip_resolve,
@@ -32,6 +35,11 @@ def _push_service():
     return services.platforms_push_all
 
 
+def _here_is_the_master() -> bool:
+    current = platform_current()
+    return current is not None and current.master
+
+
 class PlatformAdminForm(forms.ModelForm):
     """Platform form; the admin sets its model and fields from the fieldsets."""
 
@@ -42,9 +50,38 @@ class PlatformAdminForm(forms.ModelForm):
     )
 
 
+class PlatformKeyInline(admin.TabularInline):
+    """A platform's signing keys: public halves, age, use. Never a private key."""
+
+    model = PlatformKey
+    fields = ["public_key_short", "age", "retires_at", "last_used_at", "held_here"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    verbose_name_plural = _(
+        "signing keys (issued by the master; rotate with the list action)"
+    )
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    @admin.display(description=_("public key"))
+    def public_key_short(self, key: PlatformKey) -> str:
+        return f"{key.public_key[:17]}…"
+
+    @admin.display(description=_("age"))
+    def age(self, key: PlatformKey) -> str:
+        return timesince(key.created_at)
+
+    @admin.display(boolean=True, description=_("private key here"))
+    def held_here(self, key: PlatformKey) -> bool:
+        return bool(key.private_key)
+
+
 @admin.register(Platform)
 class PlatformAdmin(admin.ModelAdmin):
     form = PlatformAdminForm
+    inlines = [PlatformKeyInline]
     list_display = [
         "thumbnail_preview",
         "name",
@@ -60,7 +97,7 @@ class PlatformAdmin(admin.ModelAdmin):
     list_filter = ["master", "locked", "show_in_menu"]
     search_fields = ["name", "domain"]
     ordering = ["order", "name"]
-    actions = ["generate_api_tokens"]
+    actions = ["generate_api_tokens", "rotate_signing_keys"]
     readonly_fields = ["uuid", "created_at", "updated_at"]
     fieldsets = [
         (None, {"fields": ["name", "domain", "scheme", "ip_address", "thumbnail"]}),
@@ -159,6 +196,8 @@ class PlatformAdmin(admin.ModelAdmin):
         if "ip_address" not in form.changed_data:
             self._ip_resolve(request, obj)
         super().save_model(request, obj, form, change)
+        if not change:
+            platform_key_first(platform=obj)
         if form.cleaned_data.get("generate_api_token"):
             platform_token_regenerate(platform=obj)
             self.message_user(request, _("A new API token was generated for %s.") % obj)
@@ -178,6 +217,31 @@ class PlatformAdmin(admin.ModelAdmin):
                 % {"host": platform.host, "reason": reason},
                 messages.WARNING,
             )
+
+    @admin.action(description=_("Rotate signing keys (then push the list)"))
+    def rotate_signing_keys(self, request, queryset) -> None:
+        """Issue each platform a new key; the old one verifies for the overlap."""
+        if not _here_is_the_master():
+            self.message_user(
+                request,
+                gettext("Only the master issues signing keys."),
+                messages.ERROR,
+            )
+            return
+        for platform in queryset:
+            platform_key_issue(platform=platform)
+        self.message_user(
+            request,
+            ngettext(
+                "Issued a new signing key for %d platform; the old one verifies "
+                "for SYNC_KEY_OVERLAP_SECONDS more.",
+                "Issued new signing keys for %d platforms; the old ones verify "
+                "for SYNC_KEY_OVERLAP_SECONDS more.",
+                len(queryset),
+            )
+            % len(queryset),
+        )
+        self._push(request)
 
     @admin.action(description=_("Generate new API tokens"))
     def generate_api_tokens(self, request, queryset) -> None:

@@ -38,6 +38,8 @@ DEFAULTS: dict[str, tuple[type, object]] = {
     "SYNC_WEBHOOK_URL": (str, "/sync-webhook"),
     "SYNC_WEBHOOK_MAX_BODY_BYTES": (int, 5 * 1024 * 1024),
     "SYNC_WEBHOOK_TOLERANCE_SECONDS": (int, 300),
+    # Seconds a rotated signing key still verifies beside its successor.
+    "SYNC_KEY_OVERLAP_SECONDS": (int, 86400),
     "SYNC_BATCH_SIZE": (int, 200),
     "SYNC_HTTP_TIMEOUT": (float, 10.0),
     "SYNC_MAX_ATTEMPTS": (int, 10),

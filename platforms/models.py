@@ -7,6 +7,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.validators import FileExtensionValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from platforms.conf import sync_settings
@@ -64,7 +65,10 @@ class Platform(models.Model):
         max_length=100,
         blank=True,
         validators=[secret_validator],
-        help_text=_("Standard Webhooks secret (whsec_...) for webhooks it sends."),
+        help_text=_(
+            "The shared-secret scheme's whsec_ secret, only while a cluster "
+            "upgrades from it (docs/joining.md); empty in a new cluster."
+        ),
     )
     master = models.BooleanField(_("master"), default=False)
     locked = models.BooleanField(_("locked"), default=False)
@@ -114,6 +118,59 @@ class Platform(models.Model):
     def is_current(self) -> bool:
         """Tell whether this row is the platform this process runs as."""
         return self.domain == sync_settings.SYNC_PLATFORM_DOMAIN.lower()
+
+
+class PlatformKeyQuerySet(models.QuerySet):
+    def active(self, now=None) -> "PlatformKeyQuerySet":
+        """Keys that verify now: not retired yet."""
+        now = now or timezone.now()
+        return self.filter(Q(retires_at=None) | Q(retires_at__gt=now))
+
+    def signing(self, now=None) -> "PlatformKeyQuerySet":
+        """Active keys whose private half is here (a platform's own keys)."""
+        return self.active(now).exclude(private_key="")
+
+
+class PlatformKey(models.Model):
+    """An Ed25519 key pair a platform signs its requests with.
+
+    Every platform holds every platform's public keys (the master pushes them)
+    and only its own private keys: it can verify any peer and sign only as
+    itself. The master issues the keys and forgets a private key once its
+    platform has it. After a rotation the old key verifies until ``retires_at``.
+    """
+
+    platform = models.ForeignKey(
+        Platform,
+        on_delete=models.CASCADE,
+        related_name="keys",
+        verbose_name=_("platform"),
+    )
+    public_key = models.CharField(_("public key"), max_length=60, unique=True)
+    private_key = models.CharField(_("private key"), max_length=60, blank=True)
+    created_at = models.DateTimeField(_("issued"), default=timezone.now)
+    retires_at = models.DateTimeField(
+        _("retires"),
+        null=True,
+        blank=True,
+        help_text=_("After this the key no longer verifies (set by a rotation)."),
+    )
+    last_used_at = models.DateTimeField(
+        _("last used here"),
+        null=True,
+        blank=True,
+        help_text=_("When a request signed with it was last accepted here."),
+    )
+
+    objects = PlatformKeyQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["platform", "-created_at"]
+        verbose_name = _("signing key")
+        verbose_name_plural = _("signing keys")
+
+    def __str__(self) -> str:
+        return f"{self.platform}: {self.public_key[:13]}…"
 
 
 class PlatformRelation(models.Model):

@@ -3,7 +3,14 @@
 The sender and the receiver share this module, so both sides agree on the
 fields. A push is the complete list: a receiver upserts every row by uuid and
 deletes the platforms the list no longer names, except its own row and rows
-its syncs still use (they are kept until its syncs let go of them).
+its syncs still use (they are kept until its syncs let go of them, with no
+key: nobody may sign as them).
+
+Each row carries the platform's active public keys; only the receiver's own
+row carries private keys, its own. A receiver's keys of a platform become
+exactly the listed ones (a private key it holds stays with its public key).
+A push from a master that sends no keys (the shared-secret scheme) leaves the
+keys alone.
 """
 
 import json
@@ -13,7 +20,8 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.db.models import ProtectedError
 
-from platforms.models import Platform
+from platforms.conf import sync_settings
+from platforms.models import Platform, PlatformKey
 
 ROSTER_FIELDS = (
     "uuid",
@@ -42,20 +50,42 @@ class RosterReport:
     updated: list[str] = field(default_factory=list)
     deleted: list[str] = field(default_factory=list)
     kept: list[str] = field(default_factory=list)
+    # The public keys whose private halves the receiver holds: the master
+    # forgets those (a receiver of the shared-secret scheme names none).
+    held_keys: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, list[str]]:
         return asdict(self)
 
 
-def roster_rows() -> list[dict]:
-    """Return every platform as a row of the push, credentials included."""
-    rows = Platform.objects.order_by("pk").values(*ROSTER_FIELDS)
-    return [row | {"uuid": str(row["uuid"])} for row in rows]
+def _keys_by_platform(target: Platform) -> dict[int, list[dict]]:
+    found: dict[int, list[dict]] = {}
+    for key in PlatformKey.objects.active().order_by("created_at"):
+        row = {
+            "public_key": key.public_key,
+            "created_at": key.created_at,
+            "retires_at": key.retires_at,
+        }
+        # Its own private keys, to the platform itself and nobody else.
+        if key.platform_id == target.pk and key.private_key:
+            row["private_key"] = key.private_key
+        found.setdefault(key.platform_id, []).append(row)
+    return found
 
 
-def roster_body(*, source: Platform) -> bytes:
-    """Return the JSON body of the master's push of the platform list."""
-    push = {"source": source.domain, "platforms": roster_rows()}
+def roster_rows(*, target: Platform) -> list[dict]:
+    """Return every platform as a row of the push to ``target``, with its keys."""
+    keys = _keys_by_platform(target)
+    rows = Platform.objects.order_by("pk").values("pk", *ROSTER_FIELDS)
+    return [
+        row | {"uuid": str(row["uuid"]), "keys": keys.get(row.pop("pk"), [])}
+        for row in rows
+    ]
+
+
+def roster_body(*, source: Platform, target: Platform) -> bytes:
+    """Return the JSON body of the master's push of the platform list to ``target``."""
+    push = {"source": source.domain, "platforms": roster_rows(target=target)}
     return json.dumps(push, cls=DjangoJSONEncoder, separators=(",", ":")).encode()
 
 
@@ -85,22 +115,56 @@ def _unlisted_remove(unlisted: list[Platform], report: RosterReport) -> None:
                 report.deleted.append(platform.domain)
                 continue
         report.kept.append(platform.domain)
-    # The list names the one master; a kept row cannot stay master beside it.
+    # The list names the one master; a kept row cannot stay master beside it,
+    # and nobody may sign as a platform the master no longer lists.
     Platform.objects.filter(domain__in=report.kept).update(master=False)
+    PlatformKey.objects.filter(platform__domain__in=report.kept).exclude(
+        platform__domain=sync_settings.SYNC_PLATFORM_DOMAIN.lower()
+    ).delete()
 
 
 def _steps_aside(platform: Platform, row: dict) -> bool:
     return any(getattr(platform, name) != row[name] for name in UNIQUE_FIELDS)
 
 
+def _keys_write(platform: Platform, keys: list[dict]) -> bool:
+    """Make the platform's keys the listed ones; tell whether any changed."""
+    listed = {key["public_key"]: key for key in keys}
+    gone = platform.keys.exclude(public_key__in=listed)
+    changed = gone.delete()[0] > 0
+    held = {key.public_key: key for key in platform.keys.all()}
+    for public_key, row in listed.items():
+        key = held.get(public_key) or PlatformKey(
+            platform=platform, public_key=public_key, created_at=row["created_at"]
+        )
+        # Only its own private keys: the master sends no other, and none is kept.
+        given = row.get("private_key", "") if platform.is_current else ""
+        private_key = given or key.private_key
+        if key.pk and (key.retires_at, key.private_key) == (
+            row["retires_at"],
+            private_key,
+        ):
+            continue
+        key.retires_at, key.private_key = row["retires_at"], private_key
+        key.save()
+        changed = True
+    return changed
+
+
 def _write(platform: Platform | None, row: dict, report: RosterReport) -> None:
+    keys = row.get("keys")
+    fields = {name: row[name] for name in ROSTER_FIELDS}
     if platform is None:
-        Platform(**row).save()
+        platform = Platform(**fields)
+        platform.save()
         report.created.append(row["domain"])
-    elif any(getattr(platform, name) != value for name, value in row.items()):
-        for name, value in row.items():
+    elif any(getattr(platform, name) != value for name, value in fields.items()):
+        for name, value in fields.items():
             setattr(platform, name, value)
         platform.save()
+        report.updated.append(row["domain"])
+    keys_changed = keys is not None and _keys_write(platform, keys)
+    if keys_changed and row["domain"] not in report.created + report.updated:
         report.updated.append(row["domain"])
 
 
@@ -127,4 +191,10 @@ def roster_apply(*, rows: list[dict]) -> RosterReport:
             )
     for platform, row in pairs:
         _write(platform, row, report)
+    own = Platform.objects.filter(domain=sync_settings.SYNC_PLATFORM_DOMAIN.lower())
+    report.held_keys = list(
+        PlatformKey.objects.filter(platform__in=own)
+        .exclude(private_key="")
+        .values_list("public_key", flat=True)
+    )
     return report

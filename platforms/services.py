@@ -8,7 +8,13 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import models, transaction
 
 from platforms.conf import sync_settings
-from platforms.credentials import api_token_generate, signing_secret_generate
+from platforms.credentials import api_token_generate
+from platforms.keys import (
+    platform_key_issue,
+    platform_keys_delivered,
+    platform_keys_ensure,
+    platform_keys_undelivered,
+)
 from platforms.models import Platform, PlatformRelation
 from platforms.roster import roster_body
 from platforms.selectors import platform_current
@@ -20,11 +26,12 @@ logger = logging.getLogger(__name__)
 
 
 def platform_credentials_fill(*, platform: Platform) -> None:
-    """Give a platform a token and a signing secret where it has none (unsaved)."""
+    """Give a platform an API token where it has none (unsaved).
+
+    Its signing key is issued by the master (platforms.keys).
+    """
     if not platform.api_token:
         platform.api_token = api_token_generate()
-    if not platform.signing_secret:
-        platform.signing_secret = signing_secret_generate()
 
 
 def platform_token_regenerate(*, platform: Platform) -> Platform:
@@ -125,6 +132,8 @@ def platform_install(
     platform_credentials_fill(platform=platform)
     platform.full_clean()
     platform.save()
+    if master:  # the master issues keys, its own first
+        platform_key_issue(platform=platform)
     return platform, True
 
 
@@ -154,10 +163,14 @@ def _push_detail(answer: dict) -> str:
 def platforms_push_all() -> list[PushOutcome]:
     """Push every platform row to every other platform (SyncPlatformJob).
 
-    Run on the master only; raise PlatformPushError elsewhere. Each target gets
-    the complete list, signed with the master's secret and, while SYNC_TOKEN is
-    set, with the cluster's bootstrap secret too, so a platform that has not
-    joined yet can verify its first push. Return one outcome per target.
+    Run on the master only; raise PlatformPushError elsewhere. First every
+    platform without a signing key gets one. Each target gets the complete
+    list with every public key and its own private keys, signed with the
+    master's keys and, while SYNC_TOKEN is set, with the cluster's bootstrap
+    secret too, so a platform that has not joined yet can verify its first
+    push. The master forgets the private keys a target says it holds (a target
+    of the shared-secret scheme says none: its keys wait until it upgrades).
+    Return one outcome per target.
     """
     source = platform_current()
     if source is None:
@@ -170,7 +183,7 @@ def platforms_push_all() -> list[PushOutcome]:
             f"This platform ({source.domain}) is not the master; only the master "
             "pushes the platform list."
         )
-    body = roster_body(source=source)
+    platform_keys_ensure()
     bootstrap = (
         [secret_from_token(sync_settings.SYNC_TOKEN)]
         if sync_settings.SYNC_TOKEN
@@ -178,11 +191,17 @@ def platforms_push_all() -> list[PushOutcome]:
     )
     outcomes = []
     for target in Platform.objects.exclude(pk=source.pk).order_by("order", "name"):
+        delivering = platform_keys_undelivered(target)
+        body = roster_body(source=source, target=target)
         result = envelope_send(
             source=source, target=target, body=body, also_signed_with=bootstrap
         )
         detail = _push_detail(result.answer) if result.ok else result.error
-        if not result.ok:
+        if result.ok:
+            held = result.answer.get("held_keys") or []
+            taken = [key for key in delivering if key in held]
+            platform_keys_delivered(platform=target, public_keys=taken)
+        else:
             logger.warning("Pushing the platform list failed: %s", detail)
         outcomes.append(PushOutcome(target.domain, result.ok, detail, result.answer))
     return outcomes

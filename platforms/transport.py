@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 import requests
 
 from platforms.conf import sync_settings
+from platforms.keys import signing_keys
 from platforms.models import Platform
 from platforms.signing import delivery_headers
 
@@ -57,6 +58,27 @@ def _answer(response: requests.Response) -> dict:
     return answer if isinstance(answer, dict) else {}
 
 
+def signed_headers(
+    *, source: Platform, body: bytes, also_signed_with: Sequence[str] = ()
+) -> dict[str, str]:
+    """Return the headers of a JSON request that ``source`` signs.
+
+    Signed with the platform's own keys (``v1a``), its shared secret where it
+    still has one (``v1``, the shared-secret scheme) and ``also_signed_with``.
+    """
+    secrets = [source.signing_secret] if source.signing_secret else []
+    headers = delivery_headers(
+        msg_id=f"msg_{uuid.uuid4().hex}",
+        body=body,
+        private_keys=signing_keys(source),
+        secrets=[*secrets, *also_signed_with],
+    )
+    return headers | {
+        "Content-Type": "application/json",
+        PLATFORM_HEADER: source.domain,
+    }
+
+
 def envelope_send(
     *,
     source: Platform,
@@ -69,13 +91,9 @@ def envelope_send(
     ``also_signed_with`` adds signatures by further secrets (the cluster's
     bootstrap secret, for a target that does not know the source yet).
     """
-    headers = delivery_headers(
-        secret=source.signing_secret,
-        msg_id=f"msg_{uuid.uuid4().hex}",
-        body=body,
-        also_signed_with=also_signed_with,
+    headers = signed_headers(
+        source=source, body=body, also_signed_with=also_signed_with
     )
-    headers |= {"Content-Type": "application/json", PLATFORM_HEADER: source.domain}
     url = target.base_url + sync_settings.SYNC_WEBHOOK_URL
     try:
         response = _session.post(url, data=body, headers=headers, timeout=_timeout())

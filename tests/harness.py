@@ -288,10 +288,15 @@ class Cluster:
     def __getitem__(self, key: str) -> PlatformProcess:
         return self.platforms[key]
 
-    def secret_of(self, key: str) -> str:
-        """Return the signing secret seeded for platform ``key``."""
-        index = [s.key for s in self.seeded].index(key)
-        return self.fixture[index]["fields"]["signing_secret"]
+    def private_key_of(self, key: str) -> str:
+        """Return the private key seeded for platform ``key`` (only it holds it)."""
+        pk = [s.key for s in self.seeded].index(key) + 1
+        return next(
+            row["fields"]["private_key"]
+            for row in self.fixture
+            if row["model"] == "platforms.platformkey"
+            and row["fields"]["platform"] == pk
+        )
 
     def start(self) -> "Cluster":
         for platform in self.platforms.values():

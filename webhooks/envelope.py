@@ -13,6 +13,7 @@ from rest_framework import serializers
 
 from platforms.api.integers import INT64_MAX, INT64_MIN, Int64Field
 from platforms.models import Platform, domain_validator, secret_validator
+from platforms.signing import private_key_valid, public_key_of, public_key_valid
 from syncs.mapping import fields_mapped as fields_mapped  # moved, re-exported
 from syncs.models import MODEL_LABEL_RE, EventType, Sync
 
@@ -276,8 +277,34 @@ def _integer_check(model, field, value) -> None:
         )
 
 
+class PlatformKeySerializer(serializers.Serializer):
+    """One public key of a platform in the master's push (its private half only
+    in the receiver's own row)."""
+
+    public_key = serializers.CharField(max_length=60)
+    private_key = serializers.CharField(max_length=60, required=False)
+    created_at = serializers.DateTimeField()
+    retires_at = serializers.DateTimeField(allow_null=True)
+
+    def validate_public_key(self, value: str) -> str:
+        if not public_key_valid(value):
+            raise serializers.ValidationError("Not a whpk_ Ed25519 public key.")
+        return value
+
+    def validate(self, attrs: dict) -> dict:
+        private_key = attrs.get("private_key")
+        if private_key is not None and not (
+            private_key_valid(private_key)
+            and public_key_of(private_key) == attrs["public_key"]
+        ):
+            raise serializers.ValidationError(
+                {"private_key": "Not the whsk_ private key of this public key."}
+            )
+        return attrs
+
+
 class PlatformRowSerializer(serializers.Serializer):
-    """One platform of the master's push (platforms.roster.ROSTER_FIELDS)."""
+    """One platform of the master's push (platforms.roster.ROSTER_FIELDS, keys)."""
 
     uuid = serializers.UUIDField()
     name = serializers.CharField(max_length=255)
@@ -293,6 +320,8 @@ class PlatformRowSerializer(serializers.Serializer):
     signing_secret = serializers.CharField(
         max_length=100, allow_blank=True, validators=[secret_validator]
     )
+    # Absent from a master of the shared-secret scheme: keys are left alone.
+    keys = PlatformKeySerializer(many=True, required=False, max_length=20)
 
     def validate_domain(self, value: str) -> str:
         return value.lower()  # as Platform.save stores it
@@ -319,6 +348,11 @@ class PlatformPushSerializer(serializers.Serializer):
         for name in ("uuid", "name", "domain", "api_token"):
             if repeated := _repeated(rows, name):
                 raise serializers.ValidationError(f"Two platforms share {repeated}.")
+        keys = [
+            {"public_key": k["public_key"]} for r in rows for k in r.get("keys", [])
+        ]
+        if repeated := _repeated(keys, "public_key"):
+            raise serializers.ValidationError(f"Two keys share {repeated}.")
         return rows
 
     def validate(self, attrs: dict) -> dict:

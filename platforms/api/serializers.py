@@ -3,6 +3,7 @@
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from platforms.keys import platform_key_first
 from platforms.models import Platform, domain_validator
 from platforms.permissions import is_admin
 from platforms.services import platform_credentials_fill
@@ -87,6 +88,7 @@ class PlatformSerializer(serializers.ModelSerializer):
         platform = Platform(**validated_data)
         platform_credentials_fill(platform=platform)
         platform.save()
+        platform_key_first(platform=platform)
         return platform
 
 

@@ -1,14 +1,12 @@
 """Ask a target's digest endpoint, signed like the webhook; count the bytes."""
 
 import json
-import uuid
 
 import requests
 
 from platforms.conf import sync_settings
 from platforms.models import Platform
-from platforms.signing import delivery_headers
-from platforms.transport import PLATFORM_HEADER
+from platforms.transport import signed_headers
 from syncs.backup.errors import BackupError
 
 DIGEST_PATH = "/digest/"
@@ -39,15 +37,7 @@ class DigestClient:
     def ask(self, payload: dict) -> dict:
         """POST ``payload``; return the JSON answer or raise BackupError."""
         body = json.dumps(payload, separators=(",", ":")).encode()
-        headers = delivery_headers(
-            secret=self.source.signing_secret,
-            msg_id=f"msg_{uuid.uuid4().hex}",
-            body=body,
-        )
-        headers |= {
-            "Content-Type": "application/json",
-            PLATFORM_HEADER: self.source.domain,
-        }
+        headers = signed_headers(source=self.source, body=body)
         try:
             response = self.session.post(
                 self.url,

@@ -11,7 +11,6 @@ A transfer cut short resumes from the bytes the target already holds.
 import base64
 import json
 import logging
-import uuid
 from dataclasses import dataclass
 
 import requests
@@ -23,8 +22,7 @@ from django.db import models
 from platforms.conf import sync_settings
 from platforms.models import Platform, PlatformRelation
 from platforms.selectors import platform_current
-from platforms.signing import delivery_headers
-from syncs.delivery import PLATFORM_HEADER
+from platforms.transport import signed_headers
 from syncs.files.fields import field_storage
 from syncs.files.metadata import FileDescription, record_files_describe
 from syncs.identity import model_identifier_require, record_key
@@ -89,11 +87,7 @@ def _answer(response: requests.Response) -> dict:
 def file_request(*, route: FileRoute, action: str, payload: dict) -> dict:
     """POST a signed file request; return the answer, or raise Retry or Refused."""
     body = json.dumps(payload, separators=(",", ":")).encode()
-    headers = delivery_headers(
-        secret=route.source.signing_secret, msg_id=f"msg_{uuid.uuid4().hex}", body=body
-    )
-    headers["Content-Type"] = "application/json"
-    headers[PLATFORM_HEADER] = route.source.domain
+    headers = signed_headers(source=route.source, body=body)
     url = route.target.base_url + files_url_path(action)
     try:
         response = _session.post(

@@ -187,7 +187,9 @@ def test_a_file_too_large_is_refused_and_its_record_still_syncs(cluster):
 def _signed_chunk(cluster, body: dict):
     raw = json.dumps(body).encode()
     headers = delivery_headers(
-        secret=cluster.secret_of("f"), msg_id=f"msg_{uuid.uuid4().hex}", body=raw
+        private_keys=[cluster.private_key_of("f")],
+        msg_id=f"msg_{uuid.uuid4().hex}",
+        body=raw,
     )
     headers |= {
         "Content-Type": "application/json",

@@ -8,7 +8,7 @@ import uuid
 import pytest
 import requests
 
-from platforms.signing import delivery_headers, delivery_sign
+from platforms.signing import delivery_headers, key_sign
 from syncs.delivery import PLATFORM_HEADER
 from tests.harness import Cluster, wait_until
 
@@ -157,13 +157,12 @@ def _post(cluster, target, events, *, secret=None, sender="a", timestamp=None):
         {"source": cluster[sender].spec.domain, "events": events}
     ).encode()
     msg_id = f"msg_{uuid.uuid4().hex}"
-    headers = delivery_headers(
-        secret=secret or cluster.secret_of(sender), msg_id=msg_id, body=body
-    )
+    private_key = secret or cluster.private_key_of(sender)
+    headers = delivery_headers(private_keys=[private_key], msg_id=msg_id, body=body)
     if timestamp is not None:
         headers["webhook-timestamp"] = str(timestamp)
-        headers["webhook-signature"] = delivery_sign(
-            secret=secret or cluster.secret_of(sender),
+        headers["webhook-signature"] = key_sign(
+            private_key=private_key,
             msg_id=msg_id,
             timestamp=timestamp,
             body=body,
@@ -222,7 +221,9 @@ def test_bad_requests_get_4xx_and_write_nothing(cluster):
     before = _b_counts(b)
     good = _user_event(10**12 + 5, "mallory", "m@evil.test")
     answers = {
-        "bad signature": _post(cluster, "b", [good], secret=cluster.secret_of("c")),
+        "bad signature": _post(
+            cluster, "b", [good], secret=cluster.private_key_of("c")
+        ),
         "stale timestamp": _post(
             cluster, "b", [good], timestamp=int(time.time()) - 301
         ),
@@ -335,10 +336,10 @@ def test_no_secret_reaches_a_log(cluster):
     secrets = [
         row["fields"][name]
         for row in cluster.fixture
-        if row["model"] == "platforms.platform"
-        for name in ("api_token", "signing_secret")
+        for name in ("api_token", "private_key")
+        if row["fields"].get(name)
     ]
-    secrets += [s.removeprefix("whsec_") for s in secrets if s.startswith("whsec_")]
+    secrets += [s.removeprefix("whsk_") for s in secrets if s.startswith("whsk_")]
     logs = "".join(platform.log_text() for platform in cluster.platforms.values())
     assert len(logs) > 1000  # the workers and web servers did log
     assert [s for s in secrets if s in logs] == []

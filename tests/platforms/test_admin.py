@@ -3,6 +3,7 @@ from django.contrib.messages import get_messages
 from django.urls import reverse
 
 from platforms.credentials import SECRET_PREFIX
+from platforms.keys import platform_key_issue
 from platforms.models import Platform
 from tests.factories import PlatformFactory, SyncFactory
 
@@ -47,11 +48,12 @@ def platform_change_form(platform: Platform, **values) -> dict:
         "master": platform.master,
     }
     data = platform_form(**(current | values))
-    for prefix, syncs in [
+    for prefix, related in [
+        ("keys", platform.keys),
         ("syncs_as_source", platform.syncs_as_source),
         ("syncs_as_target", platform.syncs_as_target),
     ]:
-        count = str(syncs.count())
+        count = str(related.count())
         data |= {f"{prefix}-TOTAL_FORMS": count, f"{prefix}-INITIAL_FORMS": count}
     return data
 
@@ -105,12 +107,67 @@ def test_add_and_change_forms_render(admin_client):
     assert platform.domain in change.content.decode()
 
 
-def test_adding_a_platform_generates_token_and_signing_secret(admin_client):
+def test_adding_a_platform_generates_a_token_and_no_shared_secret(admin_client):
     response = admin_client.post(ADD_URL, platform_form())
     assert response.status_code == 302
     platform = Platform.objects.get(name="B")
     assert len(platform.api_token) == 80
-    assert platform.signing_secret.startswith(SECRET_PREFIX)
+    assert platform.signing_secret == ""
+
+
+def test_adding_a_platform_on_the_master_issues_its_key(admin_client, current_platform):
+    current_platform.master = True
+    current_platform.save()
+
+    admin_client.post(ADD_URL, platform_form())
+
+    key = Platform.objects.get(name="B").keys.get()
+    assert key.public_key.startswith("whpk_") and key.retires_at is None
+
+
+def test_key_list_shows_age_and_use_never_a_private_key(admin_client):
+    platform = PlatformFactory()
+    key = platform_key_issue(platform=platform)
+
+    html = admin_client.get(change_url(platform)).content.decode()
+
+    assert key.public_key[:17] in html and key.public_key not in html
+    assert key.private_key not in html
+    assert "last used here" in html.lower() and "age" in html.lower()
+
+
+def test_rotating_keys_on_the_master_issues_new_ones_and_pushes(
+    admin_client, current_platform, settings
+):
+    current_platform.master = True
+    current_platform.save()
+    platform = PlatformFactory()
+    old = platform_key_issue(platform=platform)
+
+    response = admin_client.post(
+        CHANGELIST_URL,
+        {"action": "rotate_signing_keys", "_selected_action": [platform.pk]},
+        follow=True,
+    )
+
+    old.refresh_from_db()
+    assert platform.keys.count() == 2 and old.retires_at is not None
+    assert any("Issued a new signing key" in m for m in messages_of(response))
+    # The push ran (the platform is unreachable here: it says so).
+    assert any(platform.domain in m for m in messages_of(response))
+
+
+def test_rotating_keys_elsewhere_is_refused(admin_client, current_platform):
+    platform = PlatformFactory()
+
+    response = admin_client.post(
+        CHANGELIST_URL,
+        {"action": "rotate_signing_keys", "_selected_action": [platform.pk]},
+        follow=True,
+    )
+
+    assert not platform.keys.exists()
+    assert "Only the master issues signing keys." in messages_of(response)
 
 
 def test_adding_a_platform_keeps_given_credentials(admin_client):

@@ -28,11 +28,11 @@ def test_install_creates_this_platform_with_credentials(settings):
     assert platform.scheme == Platform.Scheme.HTTPS
     assert not platform.master
     assert len(platform.api_token) == 80
-    assert platform.signing_secret.startswith("whsec_")
+    assert platform.signing_secret == ""  # no shared secret in a new cluster
+    assert not platform.keys.exists()  # the master issues it
     assert platform.is_current
     assert "no migrations to apply" in output
     assert platform.api_token in output
-    assert platform.signing_secret not in output
     assert "SYNC_PLATFORM_DOMAIN=a.test" in output
     assert "celery -A mooxsync worker" in output
 
@@ -45,6 +45,15 @@ def test_install_takes_domain_name_and_scheme_from_options():
     assert platform.base_url == "http://b.test:8002"
 
 
+def test_installing_the_master_issues_its_own_key():
+    output = install("--master")
+
+    key = Platform.objects.get().keys.get()
+    assert key.public_key.startswith("whpk_") and key.private_key.startswith("whsk_")
+    assert key.retires_at is None
+    assert key.private_key not in output and "Signing key: issued" in output
+
+
 def test_second_install_changes_nothing():
     install("--master")
     before = Platform.objects.get()
@@ -53,7 +62,7 @@ def test_second_install_changes_nothing():
 
     after = Platform.objects.get()
     assert after.api_token == before.api_token
-    assert after.signing_secret == before.signing_secret
+    assert list(after.keys.all()) == list(before.keys.all())
     assert after.updated_at == before.updated_at
     assert "Platform a.test already exists; nothing changed." in output
     assert before.api_token not in output

@@ -7,6 +7,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from platforms import tasks
+from platforms.keys import platform_key_issue
 from platforms.models import Platform
 from platforms.roster import ROSTER_FIELDS
 from platforms.services import PlatformPushError, platforms_push_all
@@ -23,7 +24,10 @@ REPORT = {"created": ["n.test"], "updated": ["a.test"], "deleted": [], "kept": [
 
 @pytest.fixture
 def master(current_platform):
-    Platform.objects.filter(pk=current_platform.pk).update(master=True)
+    """The master of a new cluster: signing keys, no shared secret."""
+    Platform.objects.filter(pk=current_platform.pk).update(
+        master=True, signing_secret=""
+    )
     current_platform.refresh_from_db()
     return current_platform
 
@@ -42,10 +46,11 @@ def targets(peers):
     ]
 
 
-def _verifies(request, secret: str) -> bool:
+def _verifies(request, secret: str = "", public_key: str = "") -> bool:
     try:
         signature_verify(
-            secrets=[secret],
+            secrets=[secret] if secret else [],
+            public_keys=[public_key] if public_key else [],
             msg_id=request.headers["webhook-id"],
             timestamp=request.headers["webhook-timestamp"],
             signature_header=request.headers["webhook-signature"],
@@ -66,14 +71,80 @@ def test_every_other_platform_gets_the_complete_signed_list(master, peers, targe
         (request,) = peer.requests
         assert request.path == "/sync-webhook"
         assert request.headers[PLATFORM_HEADER.lower()] == master.domain
-        assert _verifies(request, master.signing_secret)
+        assert _verifies(request, public_key=_public_key(master))
         pushed = request.json()
         assert pushed["source"] == master.domain
         assert {row["domain"] for row in pushed["platforms"]} == {
             master.domain,
             *[t.domain for t in targets],
         }
-        assert all(set(row) == set(ROSTER_FIELDS) for row in pushed["platforms"])
+        assert all(set(row) == {*ROSTER_FIELDS, "keys"} for row in pushed["platforms"])
+
+
+def _public_key(platform) -> str:
+    return platform.keys.get().public_key
+
+
+def test_every_platform_gets_a_key_and_only_its_own_private_key(master, peers, targets):
+    platforms_push_all()
+
+    for peer, target in zip(peers, targets, strict=True):
+        rows = {row["domain"]: row for row in peer.requests[0].json()["platforms"]}
+        assert [k["public_key"] for k in rows[target.domain]["keys"]] == [
+            _public_key(target)
+        ]
+        private = [
+            (domain, key["private_key"])
+            for domain, row in rows.items()
+            for key in row["keys"]
+            if "private_key" in key
+        ]
+        assert [domain for domain, _ in private] == [target.domain]
+        assert private[0][1].startswith("whsk_")
+        assert rows[master.domain]["keys"][0]["public_key"] == _public_key(master)
+
+
+def test_the_master_forgets_a_private_key_its_platform_says_it_holds(
+    master, peers, targets
+):
+    taken, old_version = (platform_key_issue(platform=t) for t in targets)
+    held = REPORT | {"held_keys": [taken.public_key]}
+    peers[0].answer(Answer(status=200, body=json.dumps(held).encode()))
+    peers[1].answer(Answer(status=200, body=json.dumps(REPORT).encode()))
+
+    platforms_push_all()
+
+    taken.refresh_from_db()
+    old_version.refresh_from_db()
+    assert taken.private_key == ""  # only its platform has it now
+    # A receiver of the shared-secret scheme ignored it: kept for the next push.
+    assert old_version.private_key.startswith("whsk_")
+    assert master.keys.get().private_key.startswith("whsk_")  # its own
+
+
+def test_a_failed_push_keeps_the_private_key_for_the_next(master, peers, targets):
+    peers[0].answer(Answer(status=503))
+
+    platforms_push_all()
+
+    assert targets[0].keys.get().private_key.startswith("whsk_")
+
+
+def test_retired_keys_are_dropped_and_the_next_push_lists_the_new_one(
+    master, peers, targets
+):
+    platforms_push_all()
+    old = targets[0].keys.get()
+    new = platform_key_issue(platform=targets[0], overlap_seconds=0)
+
+    platforms_push_all()
+
+    listed = {
+        row["domain"]: [key["public_key"] for key in row["keys"]]
+        for row in peers[1].requests[-1].json()["platforms"]
+    }
+    assert listed[targets[0].domain] == [new.public_key]
+    assert not targets[0].keys.filter(pk=old.pk).exists()
 
 
 def test_with_a_cluster_token_the_push_is_also_signed_for_first_contact(
@@ -85,14 +156,15 @@ def test_with_a_cluster_token_the_push_is_also_signed_for_first_contact(
 
     request = peers[0].requests[0]
     assert len(request.headers["webhook-signature"].split()) == 2
-    assert _verifies(request, master.signing_secret)
+    assert _verifies(request, public_key=_public_key(master))
     assert _verifies(request, secret_from_token(TOKEN))
 
 
-def test_without_a_cluster_token_only_the_masters_secret_signs(master, peers, targets):
+def test_without_a_cluster_token_only_the_masters_key_signs(master, peers, targets):
     platforms_push_all()
 
     request = peers[0].requests[0]
+    assert request.headers["webhook-signature"].startswith("v1a,")
     assert len(request.headers["webhook-signature"].split()) == 1
 
 

@@ -4,10 +4,13 @@ import uuid
 
 import pytest
 from django.db import IntegrityError
+from django.utils import timezone
 
 from platforms.credentials import api_token_generate, signing_secret_generate
-from platforms.models import Platform
+from platforms.keys import platform_key_issue
+from platforms.models import Platform, PlatformKey
 from platforms.roster import ROSTER_FIELDS, roster_apply, roster_rows
+from platforms.signing import key_pair_generate
 from tests.factories import PlatformFactory, SyncFactory
 
 pytestmark = pytest.mark.django_db
@@ -44,9 +47,9 @@ def _state() -> dict[str, dict]:
 def test_rows_carry_every_platform_with_its_credentials():
     platform = PlatformFactory(ip_address="10.0.0.1", master=True)
 
-    (sent,) = roster_rows()
+    (sent,) = roster_rows(target=platform)
 
-    assert set(sent) == set(ROSTER_FIELDS)
+    assert set(sent) == {*ROSTER_FIELDS, "keys"}
     assert sent["uuid"] == str(platform.uuid)
     assert sent["api_token"] == platform.api_token
     assert sent["signing_secret"] == platform.signing_secret
@@ -134,6 +137,7 @@ def test_second_apply_of_the_same_list_changes_nothing(current_platform):
         "updated": [],
         "deleted": [],
         "kept": [],
+        "held_keys": [],
     }
     assert {p.pk: p.updated_at for p in Platform.objects.all()} == before
 
@@ -182,3 +186,83 @@ def test_list_that_clashes_with_a_kept_row_fails_and_changes_nothing(
         roster_apply(rows=[row_of(current_platform), row("x.test", name="Kept")])
 
     assert _state() == before
+
+
+# --- signing keys -------------------------------------------------------------------
+
+
+def _key(private: bool = False, **fields) -> dict:
+    private_key, public_key = key_pair_generate()
+    key = {"public_key": public_key, "created_at": timezone.now(), "retires_at": None}
+    return key | ({"private_key": private_key} if private else {}) | fields
+
+
+def test_rows_carry_public_keys_and_private_ones_only_to_their_platform():
+    one, two = PlatformFactory(), PlatformFactory()
+    for platform in (one, two):
+        platform_key_issue(platform=platform)
+
+    rows = {row["domain"]: row for row in roster_rows(target=two)}
+
+    assert "private_key" not in rows[one.domain]["keys"][0]
+    assert rows[two.domain]["keys"][0]["private_key"].startswith("whsk_")
+
+
+def test_apply_stores_keys_with_only_the_receivers_own_private_keys(
+    current_platform,
+):
+    own, peer = _key(private=True), _key(private=True)  # a peer's: not kept
+    other = row("c.test", keys=[peer])
+
+    roster_apply(rows=[row_of(current_platform, keys=[own]), other])
+
+    stored = dict(PlatformKey.objects.values_list("public_key", "private_key"))
+    assert stored == {own["public_key"]: own["private_key"], peer["public_key"]: ""}
+
+
+def test_apply_makes_a_platforms_keys_the_listed_ones(current_platform):
+    old, new = _key(), _key()
+    other = row("c.test", keys=[old])
+    roster_apply(rows=[row_of(current_platform), other])
+
+    report = roster_apply(rows=[row_of(current_platform), other | {"keys": [new]}])
+
+    assert report.updated == ["c.test"]
+    platform = Platform.objects.get(domain="c.test")
+    assert list(platform.keys.values_list("public_key", flat=True)) == [
+        new["public_key"]
+    ]
+
+
+def test_own_private_key_stays_when_later_pushes_send_only_the_public_half(
+    current_platform,
+):
+    own = _key(private=True)
+    roster_apply(rows=[row_of(current_platform, keys=[own])])
+    public_only = {k: v for k, v in own.items() if k != "private_key"}
+
+    report = roster_apply(rows=[row_of(current_platform, keys=[public_only])])
+
+    assert report.updated == []
+    assert current_platform.keys.get().private_key == own["private_key"]
+
+
+def test_a_push_without_keys_leaves_them_alone(current_platform):
+    other = row("c.test", keys=[_key()])
+    roster_apply(rows=[row_of(current_platform), other])
+
+    other.pop("keys")
+    roster_apply(rows=[row_of(current_platform), other])
+
+    assert Platform.objects.get(domain="c.test").keys.count() == 1
+
+
+def test_a_kept_platform_loses_its_keys(current_platform):
+    kept = PlatformFactory(domain="kept.test")
+    SyncFactory(source_platform=kept, target_platform=current_platform)
+    platform_key_issue(platform=kept)
+
+    report = roster_apply(rows=[row_of(current_platform)])
+
+    assert report.kept == ["kept.test"]
+    assert not kept.keys.exists()

@@ -7,7 +7,13 @@ import uuid
 from django.contrib.auth.hashers import make_password
 
 from platforms.conf import sync_settings
-from platforms.signing import delivery_headers, delivery_sign
+from platforms.keys import signing_keys
+from platforms.signing import (
+    PRIVATE_KEY_PREFIX,
+    delivery_headers,
+    delivery_sign,
+    key_sign,
+)
 from syncs.delivery import PLATFORM_HEADER
 
 
@@ -49,19 +55,36 @@ def envelope(source: str, events: list) -> bytes:
     return json.dumps({"source": source, "events": events}).encode()
 
 
+def signing_material(platform) -> str:
+    """Return what ``platform`` signs with here: its private key, else its secret."""
+    keys = signing_keys(platform)
+    return keys[0] if keys else platform.signing_secret
+
+
 def signed_headers(
     body: bytes, *, secret: str, domain: str, timestamp: int | None = None
 ) -> dict[str, str]:
-    """Return the headers a platform named ``domain`` signing with ``secret`` sends."""
+    """Return the headers a platform named ``domain`` signing with ``secret`` sends.
+
+    ``secret`` is a ``whsk_`` private key (``v1a``) or a ``whsec_`` secret (``v1``).
+    """
     msg_id = f"msg_{uuid.uuid4().hex}"
+    keyed = secret.startswith(PRIVATE_KEY_PREFIX)
     if timestamp is None:
-        headers = delivery_headers(secret=secret, msg_id=msg_id, body=body)
+        headers = delivery_headers(
+            msg_id=msg_id,
+            body=body,
+            private_keys=[secret] if keyed else [],
+            secrets=[] if keyed else [secret],
+        )
     else:
+        sign = key_sign if keyed else delivery_sign
+        material = {"private_key": secret} if keyed else {"secret": secret}
         headers = {
             "webhook-id": msg_id,
             "webhook-timestamp": str(timestamp),
-            "webhook-signature": delivery_sign(
-                secret=secret, msg_id=msg_id, timestamp=timestamp, body=body
+            "webhook-signature": sign(
+                **material, msg_id=msg_id, timestamp=timestamp, body=body
             ),
         }
     return headers | {PLATFORM_HEADER: domain}
@@ -69,7 +92,7 @@ def signed_headers(
 
 def webhook_post(client, body: bytes, *, sender, headers: dict | None = None):
     """POST ``body`` to the webhook, freshly signed by ``sender`` unless overridden."""
-    signed = signed_headers(body, secret=sender.signing_secret, domain=sender.domain)
+    signed = signed_headers(body, secret=signing_material(sender), domain=sender.domain)
     return client.post(
         sync_settings.SYNC_WEBHOOK_URL,
         data=body,

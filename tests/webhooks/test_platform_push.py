@@ -88,6 +88,7 @@ def test_push_from_the_master_is_applied_and_reported(client, current_platform):
         "updated": [],
         "deleted": [],
         "kept": [],
+        "held_keys": [],
     }
     assert Platform.objects.get(domain="n.test").uuid == uuid.UUID(newcomer["uuid"])
 

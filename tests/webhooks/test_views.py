@@ -336,7 +336,7 @@ def test_platform_header_with_a_port_is_found(client, current_platform):
     assert response.status_code == 202
 
 
-def test_platform_without_signing_secret_is_401(client, source, user_sync):
+def test_platform_without_key_or_secret_is_401(client, source, user_sync):
     body = envelope(source.domain, [user_event("alice")])
     headers = signed_headers(body, secret=source.signing_secret, domain=source.domain)
     source.signing_secret = ""
@@ -344,7 +344,7 @@ def test_platform_without_signing_secret_is_401(client, source, user_sync):
 
     response = webhook_post(client, body, sender=source, headers=headers)
 
-    _assert_refused(response, 401, "unknown_platform")
+    _assert_refused(response, 401, "no_key")
 
 
 def test_platform_claiming_another_name_with_its_own_secret_is_401(

@@ -31,10 +31,10 @@ def _validation_text(exc: ValidationError) -> str:
 class Command(BaseCommand):
     help = (
         "Install Moox Sync on this platform: apply migrations, create this "
-        "platform's Platform row with a new API token and signing secret, and "
-        "optionally an admin user. The API token is printed once, when the row is "
-        "created; the signing secret is never printed. Running the command again "
-        "changes nothing."
+        "platform's Platform row with a new API token (and, on the master, its "
+        "signing key), and optionally an admin user. The API token is printed "
+        "once, when the row is created; private keys are never printed. Running "
+        "the command again changes nothing."
     )
 
     def add_arguments(self, parser):
@@ -157,7 +157,10 @@ class Command(BaseCommand):
             "API token (shown only now; this platform sends it as "
             f"'Authorization: Bearer <token>' to call the API): {platform.api_token}"
         )
-        self.say("Signing secret: generated and stored (never printed).")
+        if platform.master:
+            self.say("Signing key: issued and stored (never printed).")
+        else:
+            self.say("Signing key: the master issues it when it pushes the list.")
         return platform
 
     def admin_install(self, options, password: str | None) -> None:
