@@ -70,6 +70,7 @@ DEFAULTS: dict[str, tuple[type, object]] = {
             "contenttypes.ContentType",
             "sessions.Session",
             "auth.Permission",
+            "platforms.PlatformKey",
         ],
     ),
     "FILE_SYNC_ENABLED": (bool, False),

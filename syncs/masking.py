@@ -3,14 +3,14 @@
 import re
 
 MASK = "••••"
-SECRET_KEY_RE = re.compile(r"password|token|secret|api_key", re.IGNORECASE)
+SECRET_KEY_RE = re.compile(r"password|token|secret|api_key|private_key", re.IGNORECASE)
 
 
 def secrets_mask(value):
     """Return ``value`` with the value of every secret-looking key replaced.
 
-    Walk dicts and lists; a key matching password, token, secret or api_key
-    (any case, anywhere in the key) keeps its name but not its value.
+    Walk dicts and lists; a key matching password, token, secret, api_key or
+    private_key (any case, anywhere in the key) keeps its name but not its value.
     """
     if isinstance(value, dict):
         return {

@@ -18,7 +18,8 @@ from syncs.mapping import fields_mapped as fields_mapped  # moved, re-exported
 from syncs.models import MODEL_LABEL_RE, EventType, Sync
 
 MAX_EVENTS = 5000
-PLATFORM_LABEL = "platforms.platform"
+# Written only by the master's push of the platform list.
+PLATFORM_LABELS = ("platforms.platform", "platforms.platformkey")
 # Deep enough for any record's data; shallow enough to stay far from recursion
 # limits wherever the data is encoded again.
 MAX_DEPTH = 32
@@ -198,8 +199,8 @@ class EnvelopeSerializer(serializers.Serializer):
 
 def envelope_sync_for(event: dict, *, source, target, syncs: dict) -> Sync:
     """Return the active sync that allows ``event`` from ``source``, or refuse it."""
-    if event["model"].lower() == PLATFORM_LABEL:
-        # Whoever holds a platform row's secret can sign as that platform: rows
+    if event["model"].lower() in PLATFORM_LABELS:
+        # Platform rows and their keys decide who may sign as whom: they
         # change only through the master's push, never through a sync.
         raise EnvelopeRefused(
             "model_not_allowed",

@@ -1,11 +1,14 @@
-"""Secrets (API tokens, signing secrets) never leave in answers or logs."""
+"""Secrets (API tokens, private keys, shared secrets) never leave in answers or logs."""
 
 import logging
+from io import StringIO
 
 import pytest
+from django.core.management import call_command
 from django.urls import reverse
 
 from platforms.conf import sync_settings
+from platforms.keys import platform_key_issue
 from tests.factories import PlatformFactory, SyncFactory
 from tests.webhooks.signed import envelope, user_event, webhook_post
 
@@ -17,6 +20,8 @@ def platforms(settings):
     here = PlatformFactory(name="A", domain=sync_settings.SYNC_PLATFORM_DOMAIN)
     other = PlatformFactory(name="B", domain="b.test", master=True)
     SyncFactory(source_platform=other, target_platform=here)
+    for platform in (here, other):
+        platform_key_issue(platform=platform)
     return [here, other]
 
 
@@ -25,6 +30,8 @@ def _secrets(platforms) -> list[str]:
     for platform in platforms:
         found += [platform.api_token, platform.signing_secret]
         found.append(platform.signing_secret.removeprefix("whsec_"))
+        for private_key in platform.keys.values_list("private_key", flat=True):
+            found += [private_key, private_key.removeprefix("whsk_")]
     return found
 
 
@@ -68,3 +75,19 @@ def test_admin_lists_show_no_token(admin_client, platforms):
     page = admin_client.get(reverse("admin:platforms_platform_changelist"))
     assert page.status_code == 200
     assert _leaks(page.content.decode(), platforms) == []
+
+
+def test_platform_pages_show_public_keys_never_private_ones(admin_client, platforms):
+    for platform in platforms:
+        url = reverse("admin:platforms_platform_change", args=[platform.pk])
+        page = admin_client.get(url).content.decode()
+        key = platform.keys.get()
+        assert key.public_key[:17] in page
+        assert key.private_key.removeprefix("whsk_") not in page
+
+
+def test_sync_keys_prints_no_private_key(platforms):
+    out = StringIO()
+    call_command("sync_keys", stdout=out)
+
+    assert _leaks(out.getvalue(), platforms) == []

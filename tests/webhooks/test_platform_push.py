@@ -6,9 +6,9 @@ import uuid
 import pytest
 
 from platforms.credentials import api_token_generate, signing_secret_generate
-from platforms.models import Platform
+from platforms.models import Platform, PlatformKey
 from platforms.roster import ROSTER_FIELDS
-from platforms.signing import delivery_sign, secret_from_token
+from platforms.signing import delivery_sign, key_pair_generate, secret_from_token
 from tests.factories import PlatformFactory, SyncFactory
 from tests.webhooks.signed import envelope, signed_headers, user_event, webhook_post
 from webhooks.models import InboxEvent
@@ -193,6 +193,60 @@ def test_malformed_row_is_400_naming_the_field(client, current_platform, change,
     assert response.json()["detail"].startswith(f"platforms[1].{field}:")
 
 
+def _wire_key(**fields) -> dict:
+    private_key, public_key = key_pair_generate()
+    key = {
+        "public_key": public_key,
+        "private_key": private_key,
+        "created_at": "2026-01-01T00:00:00Z",
+        "retires_at": None,
+    }
+    return key | fields
+
+
+@pytest.mark.parametrize(
+    ("key", "field"),
+    [
+        ({"public_key": "whpk_short"}, "public_key"),
+        ({"public_key": "whsec_" + "A" * 44}, "public_key"),
+        ({"private_key": key_pair_generate()[0]}, "private_key"),  # not its pair
+        ({"created_at": "yesterday"}, "created_at"),
+    ],
+)
+def test_malformed_key_is_400_naming_it(client, current_platform, key, field):
+    master = PlatformFactory(domain="m.test", master=True)
+    own = wire_row(current_platform, keys=[_wire_key(**key)])
+    before = _snapshot()
+
+    response = post_push(
+        client,
+        push_body("m.test", [wire_row(master), own]),
+        domain="m.test",
+        secrets=[master.signing_secret],
+    )
+
+    assert response.status_code == 400
+    assert response.json()["detail"].startswith(f"platforms[1].keys[0].{field}:")
+    assert _snapshot() == before and not PlatformKey.objects.exists()
+
+
+def test_one_key_listed_for_two_platforms_is_400(client, current_platform):
+    master = PlatformFactory(domain="m.test", master=True)
+    shared = _wire_key()
+    rows = [wire_row(master, keys=[shared]), wire_row(current_platform, keys=[shared])]
+
+    response = post_push(
+        client,
+        push_body("m.test", rows),
+        domain="m.test",
+        secrets=[master.signing_secret],
+    )
+
+    assert response.status_code == 400
+    assert "Two keys share" in response.json()["detail"]
+    assert not PlatformKey.objects.exists()
+
+
 def test_two_rows_with_one_domain_are_400(client, current_platform):
     master = PlatformFactory(domain="m.test", master=True)
     rows = [
@@ -233,19 +287,20 @@ def test_list_clashing_with_a_kept_row_is_409_and_writes_nothing(
     assert _snapshot() == before
 
 
-def test_platform_rows_as_sync_events_are_refused_even_from_the_master(
-    client, current_platform
+@pytest.mark.parametrize("label", ["platforms.Platform", "platforms.PlatformKey"])
+def test_platform_rows_and_keys_as_sync_events_are_refused_even_from_the_master(
+    client, current_platform, label
 ):
     master = PlatformFactory(domain="m.test", master=True)
     SyncFactory(
         source_platform=master,
         target_platform=current_platform,
-        source_model="platforms.Platform",
-        target_model="platforms.Platform",
+        source_model=label,
+        target_model=label,
     )
     event = user_event("x") | {
-        "model": "platforms.Platform",
-        "source_model": "platforms.Platform",
+        "model": label,
+        "source_model": label,
         "key": str(uuid.uuid4()),
         "data": {"name": "Evil", "domain": "evil.test"},
     }
