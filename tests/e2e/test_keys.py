@@ -65,7 +65,11 @@ def cluster(tmp_path_factory):
         tmp_path_factory.mktemp("keys"),
         ["a", "b", "c"],
         SYNCS,
-        {"SYNC_TOKEN": TOKEN, "SYNC_KEY_OVERLAP_SECONDS": str(OVERLAP)},
+        {
+            "SYNC_TOKEN": TOKEN,
+            "SYNC_KEY_OVERLAP_SECONDS": str(OVERLAP),
+            "FILE_SYNC_ENABLED": "true",  # its endpoints are attacked too
+        },
         redis_first=2,
     ).start()
     yield running
