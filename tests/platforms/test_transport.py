@@ -2,6 +2,7 @@
 
 import pytest
 
+from platforms.keys import platform_key_issue
 from platforms.signing import signature_verify
 from platforms.transport import ApiError, api_get, envelope_send
 from tests.factories import PlatformFactory
@@ -25,10 +26,11 @@ def master_peer():
         yield peer
 
 
-def _signed_by(request, secret: str) -> bool:
+def _signed_by(request, secret: str = "", public_key: str = "") -> bool:
     try:
         signature_verify(
-            secrets=[secret],
+            secrets=[secret] if secret else [],
+            public_keys=[public_key] if public_key else [],
             msg_id=request.headers["webhook-id"],
             timestamp=request.headers["webhook-timestamp"],
             signature_header=request.headers["webhook-signature"],
@@ -53,6 +55,33 @@ def test_envelope_is_signed_by_the_source_and_each_further_secret(peer):
     assert _signed_by(request, source.signing_secret)
     assert _signed_by(request, further)
     assert not _signed_by(request, PlatformFactory().signing_secret)
+
+
+def test_a_source_signs_with_every_active_key_and_its_secret_while_it_has_one(peer):
+    source, target = PlatformFactory(), PlatformFactory(domain=peer.domain)
+    old = platform_key_issue(platform=source)
+    new = platform_key_issue(platform=source, overlap_seconds=60)
+
+    envelope_send(source=source, target=target, body=b"{}")
+
+    (request,) = peer.requests
+    schemes = [p.split(",")[0] for p in request.headers["webhook-signature"].split()]
+    assert sorted(schemes) == ["v1", "v1a", "v1a"]  # the secret: while upgrading
+    assert _signed_by(request, public_key=old.public_key)
+    assert _signed_by(request, public_key=new.public_key)
+    assert _signed_by(request, source.signing_secret)
+
+
+def test_a_source_of_a_new_cluster_signs_with_its_key_alone(peer):
+    source = PlatformFactory(signing_secret="")
+    key = platform_key_issue(platform=source)
+
+    envelope_send(source=source, target=PlatformFactory(domain=peer.domain), body=b"{}")
+
+    (request,) = peer.requests
+    assert request.headers["webhook-signature"].startswith("v1a,")
+    assert len(request.headers["webhook-signature"].split()) == 1
+    assert _signed_by(request, public_key=key.public_key)
 
 
 def test_json_answer_of_the_target_is_kept(peer):
