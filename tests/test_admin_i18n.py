@@ -86,3 +86,13 @@ def test_model_names_and_messages_are_translated():
             "Quellplattform"
         )
         assert str(Sync.IfExists.SKIP.label) == "den Datensatz überspringen"
+
+
+def test_a_platforms_signing_keys_are_listed_in_german(german, current_platform):
+    from platforms.keys import platform_key_issue
+
+    platform_key_issue(platform=current_platform)
+    url = reverse("admin:platforms_platform_change", args=[current_platform.pk])
+    html = german(url).content.decode().lower()  # column titles are capitalised
+    for text in ["signaturschlüssel", "öffentlicher schlüssel", "zuletzt hier benutzt"]:
+        assert text in html
