@@ -99,6 +99,8 @@ def verifying_keys(platform: Platform) -> list[str]:
 def key_used(public_key: str) -> None:
     """Note that a request signed with ``public_key`` was accepted now."""
     now = timezone.now()
-    PlatformKey.objects.filter(public_key=public_key).exclude(
-        last_used_at__gt=now - LAST_USED_RESOLUTION
-    ).update(last_used_at=now)
+    key = PlatformKey.objects.filter(public_key=public_key)
+    # A read first: most requests find it noted, and a write would queue
+    # behind the inbox's (SQLite has one writer at a time).
+    if not key.filter(last_used_at__gt=now - LAST_USED_RESOLUTION).exists():
+        key.update(last_used_at=now)

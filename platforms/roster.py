@@ -6,8 +6,9 @@ deletes the platforms the list no longer names, except its own row and rows
 its syncs still use (they are kept until its syncs let go of them, with no
 key: nobody may sign as them).
 
-Each row carries the platform's active public keys; only the receiver's own
-row carries private keys, its own. A receiver's keys of a platform become
+Each row carries the platform's active public keys, once that platform holds
+their private halves; only the receiver's own row carries private keys, its
+own. A receiver's keys of a platform become
 exactly the listed ones (a private key it holds stays with its public key).
 A push from a master that sends no keys (the shared-secret scheme) leaves the
 keys alone.
@@ -58,7 +59,7 @@ class RosterReport:
         return asdict(self)
 
 
-def _keys_by_platform(target: Platform) -> dict[int, list[dict]]:
+def _keys_by_platform(source: Platform, target: Platform) -> dict[int, list[dict]]:
     found: dict[int, list[dict]] = {}
     for key in PlatformKey.objects.active().order_by("created_at"):
         row = {
@@ -66,16 +67,25 @@ def _keys_by_platform(target: Platform) -> dict[int, list[dict]]:
             "created_at": key.created_at,
             "retires_at": key.retires_at,
         }
-        # Its own private keys, to the platform itself and nobody else.
-        if key.platform_id == target.pk and key.private_key:
-            row["private_key"] = key.private_key
+        if key.platform_id == target.pk:
+            # Its own private keys, to the platform itself and nobody else.
+            if key.private_key:
+                row["private_key"] = key.private_key
+        elif key.private_key and key.platform_id != source.pk:
+            # Its platform does not hold it yet, so it does not sign with it:
+            # a receiver knowing it would refuse that platform's requests.
+            continue
         found.setdefault(key.platform_id, []).append(row)
     return found
 
 
-def roster_rows(*, target: Platform) -> list[dict]:
-    """Return every platform as a row of the push to ``target``, with its keys."""
-    keys = _keys_by_platform(target)
+def roster_rows(*, source: Platform, target: Platform) -> list[dict]:
+    """Return every platform as a row of ``source``'s push to ``target``.
+
+    Each row carries the platform's keys that its platform holds, and the
+    target's own row its private keys too.
+    """
+    keys = _keys_by_platform(source, target)
     rows = Platform.objects.order_by("pk").values("pk", *ROSTER_FIELDS)
     return [
         row | {"uuid": str(row["uuid"]), "keys": keys.get(row.pop("pk"), [])}
@@ -85,7 +95,8 @@ def roster_rows(*, target: Platform) -> list[dict]:
 
 def roster_body(*, source: Platform, target: Platform) -> bytes:
     """Return the JSON body of the master's push of the platform list to ``target``."""
-    push = {"source": source.domain, "platforms": roster_rows(target=target)}
+    rows = roster_rows(source=source, target=target)
+    push = {"source": source.domain, "platforms": rows}
     return json.dumps(push, cls=DjangoJSONEncoder, separators=(",", ":")).encode()
 
 

@@ -190,8 +190,12 @@ def platforms_push_all() -> list[PushOutcome]:
         else []
     )
     outcomes = []
-    for target in Platform.objects.exclude(pk=source.pk).order_by("order", "name"):
-        delivering = platform_keys_undelivered(target)
+    targets = Platform.objects.exclude(pk=source.pk).order_by("order", "name")
+    # Platforms taking a new key first: the bodies built after theirs carry
+    # its public half, so one push spreads a rotation to everybody.
+    undelivered = {t.pk: platform_keys_undelivered(t) for t in targets}
+    for target in sorted(targets, key=lambda t: not undelivered[t.pk]):
+        delivering = undelivered[target.pk]
         body = roster_body(source=source, target=target)
         result = envelope_send(
             source=source, target=target, body=body, also_signed_with=bootstrap

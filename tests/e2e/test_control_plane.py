@@ -29,8 +29,8 @@ SYNCS = [
 # The platform list as this platform holds it, public keys included.
 ROSTER = (
     "from platforms.roster import roster_rows; from platforms.models import Platform\n"
-    "import json\n"
-    "rows = roster_rows(target=Platform(pk=0))  # nobody's private keys\n"
+    "from platforms.selectors import platform_current; import json\n"
+    "rows = roster_rows(source=platform_current(), target=Platform(pk=0))\n"
     "print(json.dumps(sorted(rows, key=lambda r: r['domain']), default=str))"
 )
 

@@ -8,7 +8,7 @@ from django.core.management.base import CommandError
 
 from platforms import tasks
 from platforms.keys import platform_key_issue
-from platforms.models import Platform
+from platforms.models import Platform, PlatformKey
 from platforms.roster import ROSTER_FIELDS
 from platforms.services import PlatformPushError, platforms_push_all
 from platforms.signing import secret_from_token, signature_verify
@@ -122,6 +122,24 @@ def test_the_master_forgets_a_private_key_its_platform_says_it_holds(
     assert master.keys.get().private_key.startswith("whsk_")  # its own
 
 
+def test_a_rotated_key_reaches_every_platform_in_one_push(master, peers, targets):
+    first, rotated = targets
+    for target in targets:
+        platform_key_issue(platform=target)
+    PlatformKey.objects.filter(platform__in=targets).update(private_key="")  # held
+    new = platform_key_issue(platform=rotated, overlap_seconds=60)
+    held = REPORT | {"held_keys": [new.public_key]}
+    peers[1].answer(Answer(status=200, body=json.dumps(held).encode()))
+
+    outcomes = platforms_push_all()
+
+    # The platform taking its new key goes first; the list to the other
+    # already names the new key, since its platform now holds it.
+    assert [o.domain for o in outcomes] == [rotated.domain, first.domain]
+    rows = {r["domain"]: r for r in peers[0].requests[0].json()["platforms"]}
+    assert new.public_key in [k["public_key"] for k in rows[rotated.domain]["keys"]]
+
+
 def test_a_failed_push_keeps_the_private_key_for_the_next(master, peers, targets):
     peers[0].answer(Answer(status=503))
 
@@ -133,9 +151,11 @@ def test_a_failed_push_keeps_the_private_key_for_the_next(master, peers, targets
 def test_retired_keys_are_dropped_and_the_next_push_lists_the_new_one(
     master, peers, targets
 ):
-    platforms_push_all()
-    old = targets[0].keys.get()
+    old = platform_key_issue(platform=targets[0])
+    PlatformKey.objects.filter(platform__in=targets).update(private_key="")  # held
     new = platform_key_issue(platform=targets[0], overlap_seconds=0)
+    held = REPORT | {"held_keys": [new.public_key]}
+    peers[0].answer(Answer(status=200, body=json.dumps(held).encode()))
 
     platforms_push_all()
 

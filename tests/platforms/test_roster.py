@@ -47,7 +47,7 @@ def _state() -> dict[str, dict]:
 def test_rows_carry_every_platform_with_its_credentials():
     platform = PlatformFactory(ip_address="10.0.0.1", master=True)
 
-    (sent,) = roster_rows(target=platform)
+    (sent,) = roster_rows(source=platform, target=platform)
 
     assert set(sent) == {*ROSTER_FIELDS, "keys"}
     assert sent["uuid"] == str(platform.uuid)
@@ -198,14 +198,36 @@ def _key(private: bool = False, **fields) -> dict:
 
 
 def test_rows_carry_public_keys_and_private_ones_only_to_their_platform():
-    one, two = PlatformFactory(), PlatformFactory()
-    for platform in (one, two):
+    master, one, two = (
+        PlatformFactory(master=True),
+        PlatformFactory(),
+        PlatformFactory(),
+    )
+    for platform in (master, one, two):
         platform_key_issue(platform=platform)
+    one.keys.update(private_key="")  # one has taken its key
 
-    rows = {row["domain"]: row for row in roster_rows(target=two)}
+    rows = {row["domain"]: row for row in roster_rows(source=master, target=two)}
 
     assert "private_key" not in rows[one.domain]["keys"][0]
+    assert "private_key" not in rows[master.domain]["keys"][0]
     assert rows[two.domain]["keys"][0]["private_key"].startswith("whsk_")
+
+
+def test_a_key_its_platform_does_not_hold_yet_is_told_to_nobody_else():
+    """A platform signs with it only once it has it: peers must not require it."""
+    master, pending, other = (
+        PlatformFactory(master=True),
+        PlatformFactory(),
+        PlatformFactory(),
+    )
+    platform_key_issue(platform=pending)
+
+    to_other = {r["domain"]: r for r in roster_rows(source=master, target=other)}
+    to_pending = {r["domain"]: r for r in roster_rows(source=master, target=pending)}
+
+    assert to_other[pending.domain]["keys"] == []
+    assert len(to_pending[pending.domain]["keys"]) == 1
 
 
 def test_apply_stores_keys_with_only_the_receivers_own_private_keys(
