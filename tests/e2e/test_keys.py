@@ -95,16 +95,40 @@ def _as_hmac_secret(value: str) -> str:
     return "whsec_" + base64.b64encode(value.encode()).decode()
 
 
-def _superuser_event(username: str) -> dict:
+def _event(model: str, key: str, data: dict) -> dict:
     return {
         "id": f"evt-{uuid.uuid4().hex}",
         "version": 1,
         "type": "created",
-        "model": "auth.User",
-        "source_model": "auth.User",
-        "key": [username],
-        "data": user_data(username, is_superuser=True, is_staff=True),
+        "model": model,
+        "source_model": model,
+        "key": [key],
+        "data": data,
         "should_delete": False,
+    }
+
+
+def _superuser_event(username: str) -> dict:
+    data = user_data(username, is_superuser=True, is_staff=True)
+    return _event("auth.User", username, data)
+
+
+def _platform_row(name: str, domain: str, *, master: bool) -> dict:
+    """A row of a platform push, as the master sends it."""
+    return {
+        "uuid": str(uuid.uuid4()),
+        "name": name,
+        "domain": domain,
+        "scheme": "http",
+        "ip_address": None,
+        "master": master,
+        "locked": False,
+        "lock_reason": "",
+        "show_in_menu": False,
+        "order": 0,
+        "api_token": None,
+        "signing_secret": "",
+        "keys": [],
     }
 
 
@@ -130,36 +154,8 @@ def _attacks(a_domain: str, attacker: str) -> dict[str, tuple[str, dict]]:
             {
                 "source": a_domain,
                 "platforms": [
-                    {
-                        "uuid": str(uuid.uuid4()),
-                        "name": "Evil master",
-                        "domain": a_domain,
-                        "scheme": "http",
-                        "ip_address": None,
-                        "master": True,
-                        "locked": False,
-                        "lock_reason": "",
-                        "show_in_menu": False,
-                        "order": 0,
-                        "api_token": None,
-                        "signing_secret": "",
-                        "keys": [],
-                    },
-                    {
-                        "uuid": str(uuid.uuid4()),
-                        "name": "Attacker",
-                        "domain": attacker,
-                        "scheme": "http",
-                        "ip_address": None,
-                        "master": False,
-                        "locked": False,
-                        "lock_reason": "",
-                        "show_in_menu": False,
-                        "order": 1,
-                        "api_token": None,
-                        "signing_secret": "",
-                        "keys": [],
-                    },
+                    _platform_row("Evil master", a_domain, master=True),
+                    _platform_row("Attacker", attacker, master=False),
                 ],
             },
         ),
@@ -248,16 +244,7 @@ def test_rotating_as_changes_flow_loses_nothing_and_refuses_nothing(cluster):
 
 
 def _group_event(name: str) -> dict:
-    return {
-        "id": f"evt-{uuid.uuid4().hex}",
-        "version": 1,
-        "type": "created",
-        "model": "auth.Group",
-        "source_model": "auth.Group",
-        "key": [name],
-        "data": {"name": name, "permissions": []},
-        "should_delete": False,
-    }
+    return _event("auth.Group", name, {"name": name, "permissions": []})
 
 
 def _from_c(cluster, name: str) -> requests.Response:
