@@ -165,7 +165,8 @@ def platforms_push_all() -> list[PushOutcome]:
 
     Run on the master only; raise PlatformPushError elsewhere. First every
     platform without a signing key gets one. Each target gets the complete
-    list with every public key and its own private keys, signed with the
+    list with the public keys their platforms hold and its own private keys
+    (roster.roster_rows), signed with the
     master's keys and, while SYNC_TOKEN is set, with the cluster's bootstrap
     secret too, so a platform that has not joined yet can verify its first
     push. The master forgets the private keys a target says it holds (a target
@@ -202,8 +203,9 @@ def platforms_push_all() -> list[PushOutcome]:
         )
         detail = _push_detail(result.answer) if result.ok else result.error
         if result.ok:
-            held = result.answer.get("held_keys") or []
-            taken = [key for key in delivering if key in held]
+            held = result.answer.get("held_keys")
+            listed = held if isinstance(held, list) else []
+            taken = [key for key in delivering if key in listed]
             platform_keys_delivered(platform=target, public_keys=taken)
         else:
             logger.warning("Pushing the platform list failed: %s", detail)
