@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy as _
 
 from platforms.keys import platform_key_first, platform_key_issue
 from platforms.models import Platform, PlatformKey
-from platforms.selectors import platform_current
+from platforms.selectors import platform_current_is_master
 from platforms.services import (
     platform_credentials_fill,
     platform_ip_resolve,
@@ -33,11 +33,6 @@ def _push_service():
     from platforms import services
 
     return services.platforms_push_all
-
-
-def _here_is_the_master() -> bool:
-    current = platform_current()
-    return current is not None and current.master
 
 
 class PlatformAdminForm(forms.ModelForm):
@@ -221,7 +216,7 @@ class PlatformAdmin(admin.ModelAdmin):
     @admin.action(description=_("Rotate signing keys (then push the list)"))
     def rotate_signing_keys(self, request, queryset) -> None:
         """Issue each platform a new key; the old one verifies for the overlap."""
-        if not _here_is_the_master():
+        if not platform_current_is_master():
             self.message_user(
                 request,
                 gettext("Only the master issues signing keys."),

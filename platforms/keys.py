@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from platforms.conf import sync_settings
 from platforms.models import Platform, PlatformKey
-from platforms.selectors import platform_current
+from platforms.selectors import platform_current_is_master
 from platforms.signing import key_pair_generate
 
 # last_used_at is written at most this often per key: not on every request.
@@ -54,8 +54,7 @@ def platform_key_first(*, platform: Platform) -> PlatformKey | None:
 
     Elsewhere the master's next push brings it.
     """
-    current = platform_current()
-    if current is None or not current.master or platform.keys.exists():
+    if not platform_current_is_master() or platform.keys.exists():
         return None
     return platform_key_issue(platform=platform)
 

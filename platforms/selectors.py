@@ -27,6 +27,12 @@ def platform_by_token(token: str) -> Platform | None:
     return Platform.objects.get(pk=found.pk) if found else None
 
 
+def platform_current_is_master() -> bool:
+    """Tell whether this platform is the master (it issues keys, pushes the list)."""
+    current = platform_current()
+    return current is not None and current.master
+
+
 def platform_master() -> Platform | None:
     """Return the master platform, if this platform knows one."""
     return Platform.objects.filter(master=True).first()

@@ -8,15 +8,13 @@ flowing through each step, none is refused, and the old secrets sign nothing.
 
 import json
 import threading
-import uuid
 
 import pytest
 import requests
 
 from platforms.credentials import signing_secret_generate
-from platforms.signing import delivery_headers
-from platforms.transport import PLATFORM_HEADER
 from tests.harness import Cluster, wait_until
+from tests.webhooks.signed import signed_headers
 
 pytestmark = pytest.mark.e2e
 
@@ -142,10 +140,8 @@ def test_retiring_the_secrets_leaves_keys_alone_and_the_old_secrets_sign_nothing
         assert platform.python(UNDELIVERED) == 0
     # The secret every platform used to hold no longer signs as A on B.
     body = json.dumps({"source": a.spec.domain, "events": []}).encode()
-    headers = delivery_headers(
-        msg_id=f"msg_{uuid.uuid4().hex}", body=body, secrets=[secrets["a"]]
-    )
-    headers |= {"Content-Type": "application/json", PLATFORM_HEADER: a.spec.domain}
+    headers = signed_headers(body, secret=secrets["a"], domain=a.spec.domain)
+    headers["Content-Type"] = "application/json"
     answer = requests.post(
         b.url + "/sync-webhook", data=body, headers=headers, timeout=10
     )

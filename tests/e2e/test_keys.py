@@ -15,10 +15,9 @@ import uuid
 import pytest
 import requests
 
-from platforms.signing import delivery_headers, secret_from_token
-from platforms.transport import PLATFORM_HEADER
+from platforms.signing import secret_from_token
 from tests.harness import Cluster, wait_until
-from tests.webhooks.signed import user_data
+from tests.webhooks.signed import signed_headers, user_data
 
 pytestmark = pytest.mark.e2e
 
@@ -79,14 +78,8 @@ def cluster(tmp_path_factory):
 def _signed_post(target, path: str, payload: dict, *, sender: str, material: str):
     """POST ``payload`` to ``target`` claiming ``sender``, signed with ``material``."""
     body = json.dumps(payload).encode()
-    keyed = material.startswith("whsk_")
-    headers = delivery_headers(
-        msg_id=f"msg_{uuid.uuid4().hex}",
-        body=body,
-        private_keys=[material] if keyed else [],
-        secrets=[] if keyed else [material],
-    )
-    headers |= {"Content-Type": "application/json", PLATFORM_HEADER: sender}
+    headers = signed_headers(body, secret=material, domain=sender)
+    headers["Content-Type"] = "application/json"
     return requests.post(target.url + path, data=body, headers=headers, timeout=30)
 
 

@@ -6,7 +6,7 @@ from django.utils.timesince import timesince
 
 from platforms.keys import platform_key_issue
 from platforms.models import Platform, PlatformKey
-from platforms.selectors import platform_current
+from platforms.selectors import platform_current_is_master
 from platforms.services import PlatformPushError, platforms_push_all
 
 
@@ -42,8 +42,7 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         changing = options["rotate"] or options["retire_secrets"]
         if changing:
-            current = platform_current()
-            if current is None or not current.master:
+            if not platform_current_is_master():
                 raise CommandError(
                     "Only the master issues keys and retires secrets; run this there."
                 )
