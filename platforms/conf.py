@@ -30,6 +30,8 @@ DEFAULTS: dict[str, tuple[type, object]] = {
     "SYNC_BACKUP_JOB_ENABLED": (bool, False),
     "SYNC_BACKUP_JOB_FREQUENCY": (int, 300),
     "SYNC_BACKUP_TIMEOUT": (float, 300.0),
+    # Seconds one digest request walks the table before it answers a page.
+    "SYNC_PAGE_SECONDS": (float, 10.0),
     "SYNC_RELAY_ENABLED": (bool, True),
     "SYNC_RELAY_FREQUENCY": (int, 60),
     "SYNC_PURGE_ENABLED": (bool, True),

@@ -11,9 +11,16 @@ Operations, each over the records of that model:
   many records there are;
 - ``buckets``: the digest of every bucket, for a bucket count;
 - ``records``: the key and digest of each record in the buckets ``numbers``.
+
+``buckets`` and ``records`` walk the records in pk order for at most
+SYNC_PAGE_SECONDS, starting after the pk ``after`` if given: an answer whose
+``next`` is not null covers the records up to that pk only, and the source asks
+again with ``after`` set to it (digests of pages combine by XOR). So one
+request stays well within a web server's timeout whatever the table's size.
 """
 
 from django.apps import apps
+from django.core.exceptions import ValidationError
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.renderers import JSONRenderer
@@ -24,7 +31,7 @@ from platforms.conf import sync_settings
 from platforms.selectors import platform_current
 from syncs.digest.hashing import MAX_BUCKETS, bucket_count_valid, buckets_encode
 from syncs.digest.records import PLATFORMS_FIELD, fields_comparable
-from syncs.digest.scan import bucket_digests, bucket_entries, model_scope
+from syncs.digest.scan import Page, bucket_digests, bucket_entries, model_scope
 from syncs.identity import IdentityError, model_identifier_require
 from syncs.mapping import target_fields_sent
 from syncs.models import MODEL_LABEL_RE, Sync
@@ -54,6 +61,7 @@ class DigestRequestSerializer(serializers.Serializer):
         max_length=MAX_BUCKETS,
         required=False,
     )
+    after = serializers.CharField(max_length=255, required=False, allow_null=True)
 
     def validate(self, attrs: dict) -> dict:
         if attrs["op"] == "plan":
@@ -96,25 +104,52 @@ def _fields_answered(sync: Sync, model, names: list[str]) -> list[str]:
     return fields
 
 
+class PageRefused(Exception):
+    """The ``after`` of a digest request is no pk of the model."""
+
+
+def _page(model, after: str | None) -> Page:
+    if after is not None:
+        try:
+            after = model._meta.pk.to_python(after)
+        except ValidationError:
+            label = model._meta.label
+            raise PageRefused(f"after: {after!r} is not a key of {label}.") from None
+    return Page(after=after, seconds=sync_settings.SYNC_PAGE_SECONDS)
+
+
+def _next(page: Page) -> str | None:
+    return None if page.next is None else str(page.next)
+
+
 def digest_answer(*, sync: Sync, identifier: str, request: dict) -> dict:
-    """Answer one digest request over the records of the sync's target model."""
+    """Answer one digest request over the records of the sync's target model.
+
+    Raise PageRefused when ``after`` is no pk of that model.
+    """
     model = apps.get_model(sync.target_model)
     fields = _fields_answered(sync, model, request["fields"])
     if request["op"] == "plan":
         fields = fields_comparable(model, fields)
         return {"fields": fields, "records": model._default_manager.count()}
     scope = model_scope(model, identifier=identifier, fields=fields)
+    page = _page(model, request.get("after"))
     if request["op"] == "buckets":
-        found = bucket_digests(scope, buckets=request["buckets"])
-        return {"buckets": request["buckets"], "digests": buckets_encode(found.digests)}
+        found = bucket_digests(scope, buckets=request["buckets"], page=page)
+        return {
+            "buckets": request["buckets"],
+            "digests": buckets_encode(found.digests),
+            "next": _next(page),
+        }
     entries = bucket_entries(
-        scope, buckets=request["buckets"], numbers=set(request["numbers"])
+        scope, buckets=request["buckets"], numbers=set(request["numbers"]), page=page
     )
     return {
         "records": {
             str(number): [[entry.key, entry.digest] for entry in bucket.values()]
             for number, bucket in entries.items()
-        }
+        },
+        "next": _next(page),
     }
 
 
@@ -157,6 +192,10 @@ class DigestView(SignedEndpointMixin, APIView):
             return _error(exc.code, exc.detail, exc.status)
         except IdentityError as exc:
             return _error("no_identifier", str(exc), 400)
-        return Response(
-            digest_answer(sync=sync, identifier=identifier, request=digest_request)
-        )
+        try:
+            answer = digest_answer(
+                sync=sync, identifier=identifier, request=digest_request
+            )
+        except PageRefused as exc:
+            return _error("invalid", str(exc), 400)
+        return Response(answer)

@@ -4,9 +4,12 @@
 2. buckets: both sides digest every bucket, at the same time;
 3. records: for the buckets that differ, both sides list key and digest of
    each record, at the same time, in rounds of about ROUND_RECORDS records.
+
+The target answers 2 and 3 in pages (its ``next``, see webhooks.digest); the
+source asks page after page and combines them.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -57,6 +60,18 @@ class Exchange:
     def ask(self, op: str, **values) -> dict:
         return self.client.ask(self.request | {"op": op} | values)
 
+    def ask_pages(self, op: str, **values) -> Iterator[dict]:
+        """Ask for every page of an answer, from the first to the last."""
+        after = None
+        while True:
+            answer = self.ask(op, **values, after=after)
+            yield answer
+            after = answer.get("next")
+            if after is None:
+                return
+            if not isinstance(after, str):
+                raise BackupError("The target's next page is malformed.")
+
 
 def drift_plan(exchange: Exchange) -> tuple[list[str], int]:
     """Return the fields the target compares and the records it holds."""
@@ -85,18 +100,28 @@ def _buckets_compare(
     total: int,
     pool: ThreadPoolExecutor,
 ) -> tuple[BucketDigests, list[int]]:
-    theirs = pool.submit(exchange.ask, "buckets", buckets=buckets)
+    theirs = pool.submit(_their_digests, exchange, buckets)
     ours = _measured(
         exchange,
         "digests",
         total,
         lambda progress: bucket_digests(scope, buckets=buckets, progress=progress),
     )
-    try:
-        their_digests = buckets_decode(str(theirs.result().get("digests")), buckets)
-    except ValueError as exc:
-        raise BackupError(f"The target's bucket digests are malformed: {exc}") from None
-    return ours, buckets_differing(ours.digests, their_digests)
+    return ours, buckets_differing(ours.digests, theirs.result())
+
+
+def _their_digests(exchange: Exchange, buckets: int) -> list[int]:
+    """Return the target's bucket digests, its pages combined."""
+    digests = [0] * buckets
+    for answer in exchange.ask_pages("buckets", buckets=buckets):
+        try:
+            page = buckets_decode(str(answer.get("digests")), buckets)
+        except ValueError as exc:
+            raise BackupError(
+                f"The target's bucket digests are malformed: {exc}"
+            ) from None
+        digests = [ours ^ theirs for ours, theirs in zip(digests, page, strict=True)]
+    return digests
 
 
 def _rounds(differing: list[int], counts: list[int]) -> list[list[int]]:
@@ -111,17 +136,23 @@ def _rounds(differing: list[int], counts: list[int]) -> list[list[int]]:
     return [numbers for numbers in rounds if numbers]
 
 
-def _their_entries(answer: dict, number: int) -> dict[str, tuple[Any, str]]:
-    """Return the target's records of one bucket: key digest -> (key, digest)."""
+def _their_entries(
+    exchange: Exchange, buckets: int, numbers: list[int]
+) -> dict[int, dict[str, tuple[Any, str]]]:
+    """Return the target's records of the buckets: key digest -> (key, digest)."""
     malformed = BackupError("The target's bucket records are malformed.")
-    records = answer.get("records")
-    if not isinstance(records, dict):
-        raise malformed
-    try:
-        listed = records.get(str(number), [])
-        return {record_key_digest(key): (key, digest) for key, digest in listed}
-    except (TypeError, ValueError):
-        raise malformed from None
+    found: dict[int, dict[str, tuple[Any, str]]] = {number: {} for number in numbers}
+    for answer in exchange.ask_pages("records", buckets=buckets, numbers=numbers):
+        records = answer.get("records")
+        if not isinstance(records, dict):
+            raise malformed
+        try:
+            for number in numbers:
+                for key, digest in records.get(str(number), []):
+                    found[number][record_key_digest(key)] = (key, digest)
+        except (TypeError, ValueError):
+            raise malformed from None
+    return found
 
 
 def _bucket_compare(drift: Drift, ours: dict, theirs: dict, deletes: bool) -> None:
@@ -142,9 +173,7 @@ def _round_compare(
     total: int,
     pool: ThreadPoolExecutor,
 ) -> None:
-    theirs = pool.submit(
-        exchange.ask, "records", buckets=drift.buckets, numbers=numbers
-    )
+    theirs = pool.submit(_their_entries, exchange, drift.buckets, numbers)
     ours = _measured(
         exchange,
         "records",
@@ -153,11 +182,9 @@ def _round_compare(
             scope, buckets=drift.buckets, numbers=set(numbers), progress=progress
         ),
     )
-    answer = theirs.result()
+    their_entries = theirs.result()
     for number in numbers:
-        _bucket_compare(
-            drift, ours[number], _their_entries(answer, number), exchange.deletes
-        )
+        _bucket_compare(drift, ours[number], their_entries[number], exchange.deletes)
 
 
 def drift_find(exchange: Exchange, scope: DigestScope, *, target_records: int) -> Drift:

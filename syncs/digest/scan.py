@@ -1,9 +1,13 @@
 """Walk one side's records in chunks: bucket digests, and entries of some buckets.
 
 Memory stays bounded: a walk holds one chunk of records, one integer per
-bucket, and entries only for the buckets asked for.
+bucket, and entries only for the buckets asked for. Chunks are keyset pages
+(pk above the last one seen, in pk order), so no database holds a cursor open
+over the table, and a walk given a Page stops when its time is up and says
+where the next one starts.
 """
 
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -62,27 +66,51 @@ def model_scope(
     return DigestScope(digest_queryset(model), identifier, data)
 
 
+class Page:
+    """Where a walk starts (``after``: a pk) and for how long it may walk.
+
+    After the walk, ``next`` is the last pk it read if it stopped before the
+    end (None: it reached the end).
+    """
+
+    def __init__(self, *, after=None, seconds: float | None = None) -> None:
+        self.after = after
+        self.deadline = None if seconds is None else time.monotonic() + seconds
+        self.next = None
+
+    def over(self) -> bool:
+        return self.deadline is not None and time.monotonic() >= self.deadline
+
+
 def _chunks(
-    scope: DigestScope, progress: Progress, queryset: models.QuerySet | None = None
+    scope: DigestScope,
+    progress: Progress,
+    queryset: models.QuerySet | None = None,
+    page: Page | None = None,
 ) -> Iterator[list[models.Model]]:
-    chunk: list[models.Model] = []
     queryset = scope.queryset if queryset is None else queryset
-    for record in queryset.iterator(chunk_size=CHUNK_SIZE):
-        chunk.append(record)
-        if len(chunk) == CHUNK_SIZE:
-            yield _kept(scope, chunk)
-            progress(len(chunk))
-            chunk = []
-    if chunk:
+    page = page or Page()
+    last = page.after
+    while True:
+        rest = queryset if last is None else queryset.filter(pk__gt=last)
+        chunk = list(rest[:CHUNK_SIZE])
+        if not chunk:
+            return
+        last = chunk[-1].pk
         yield _kept(scope, chunk)
         progress(len(chunk))
+        if len(chunk) < CHUNK_SIZE:
+            return
+        if page.over():
+            page.next = last
+            return
 
 
 def _kept(scope: DigestScope, chunk: list[models.Model]) -> list[models.Model]:
     return chunk if scope.keep is None else [r for r in chunk if scope.keep(r)]
 
 
-def _key(record: models.Model, identifier: str):
+def record_key_of(record: models.Model, identifier: str):
     """Return record_key(record, identifier), sparing it its JSON round trip.
 
     The round trip turns values such as a UUID into what JSON carries; keys
@@ -100,16 +128,23 @@ def _key(record: models.Model, identifier: str):
 
 def _keyed(scope: DigestScope, records: list[models.Model]):
     for record in records:
-        key = _key(record, scope.identifier)
+        key = record_key_of(record, scope.identifier)
         yield record, key, record_key_digest(key)
 
 
 def bucket_digests(
-    scope: DigestScope, *, buckets: int, progress: Progress = _no_progress
+    scope: DigestScope,
+    *,
+    buckets: int,
+    progress: Progress = _no_progress,
+    page: Page | None = None,
 ) -> BucketDigests:
-    """Return the digest and size of every bucket of the scope's records."""
+    """Return the digest and size of every bucket of the scope's records.
+
+    Of the records of ``page`` only, when given.
+    """
     found = BucketDigests(digests=[0] * buckets, counts=[0] * buckets)
-    for chunk in _chunks(scope, progress):
+    for chunk in _chunks(scope, progress, page=page):
         keyed = list(_keyed(scope, chunk))
         for (_, _, key_digest), data in zip(keyed, scope.data(chunk), strict=True):
             bucket = bucket_of(key_digest, buckets)
@@ -124,13 +159,17 @@ def bucket_entries(
     buckets: int,
     numbers: set[int],
     progress: Progress = _no_progress,
+    page: Page | None = None,
 ) -> dict[int, dict[str, RecordEntry]]:
-    """Return the records of the buckets ``numbers``, by bucket and key digest."""
+    """Return the records of the buckets ``numbers``, by bucket and key digest.
+
+    Of the records of ``page`` only, when given.
+    """
     found: dict[int, dict[str, RecordEntry]] = {number: {} for number in numbers}
     # Keys are cheap, fields are not: walk the keys alone, then load and
     # serialize only the records of the buckets asked for.
     keys = key_queryset(scope.queryset, scope.identifier)
-    for chunk in _chunks(scope, progress, keys):
+    for chunk in _chunks(scope, progress, keys, page):
         picked = {
             record.pk: (key, key_digest)
             for record, key, key_digest in _keyed(scope, chunk)

@@ -171,6 +171,68 @@ def test_platform_digests_equal_the_sources_and_follow_the_relations(
     assert before != after
 
 
+# --- pages --------------------------------------------------------------------
+
+
+def _pages(client, url, source, asked: dict) -> list[dict]:
+    """Ask page after page, as the backup does; return every answer."""
+    answers, after = [], None
+    while True:
+        response = _ask(client, url, asked | {"after": after}, sender=source)
+        assert response.status_code == 200, response.content
+        answers.append(response.json())
+        if (after := answers[-1]["next"]) is None:
+            return answers
+
+
+def test_a_walk_out_of_time_answers_a_page_and_where_the_next_starts(
+    client, url, source, user_sync, users, settings, monkeypatch
+):
+    monkeypatch.setattr("syncs.digest.scan.CHUNK_SIZE", 6)
+    whole = _ask(client, url, _request("buckets", buckets=8), sender=source).json()
+    settings.SYNC_PAGE_SECONDS = 0  # every chunk is a page
+
+    answers = _pages(client, url, source, _request("buckets", buckets=8))
+
+    # 20 records in chunks of 6: pages of 6, 6, 6 and the last 2.
+    assert [answer["next"] for answer in answers] == [
+        str(users[5].pk),
+        str(users[11].pk),
+        str(users[17].pk),
+        None,
+    ]
+    combined = [0] * 8
+    for answer in answers:
+        for bucket, digest in enumerate(buckets_decode(answer["digests"], 8)):
+            combined[bucket] ^= digest
+    assert whole["next"] is None  # in time: one page
+    assert combined == buckets_decode(whole["digests"], 8)
+
+
+def test_record_pages_together_list_every_record_of_the_buckets(
+    client, url, source, user_sync, users, settings, monkeypatch
+):
+    monkeypatch.setattr("syncs.digest.scan.CHUNK_SIZE", 6)
+    settings.SYNC_PAGE_SECONDS = 0
+    answers = _pages(
+        client, url, source, _request("records", buckets=1, numbers=[0])
+    )
+
+    listed = [key for answer in answers for key, _ in answer["records"]["0"]]
+    assert len(answers) == 4
+    assert sorted(listed) == [[user.username] for user in users]
+
+
+def test_an_after_that_is_no_pk_is_400_and_answers_nothing(
+    client, url, source, user_sync, users
+):
+    asked = _request("buckets", buckets=8, after="not-a-number")
+
+    body = _refused(_ask(client, url, asked, sender=source), 400, "invalid")
+
+    assert "after" in body["detail"]
+
+
 # --- who may ask --------------------------------------------------------------
 
 
