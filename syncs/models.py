@@ -165,6 +165,45 @@ class Sync(models.Model):
             raise ValidationError(errors)
 
 
+class SyncFill(models.Model):
+    """A sync's initial fill: every source record it covers sent once, page by page.
+
+    Kept on the sync's source platform, where the fill runs (syncs.fill).
+    ``after`` is the last source pk queued, the keyset cursor a fill resumes
+    from; it moves in the transaction that writes the page's outbox rows, so
+    a fill cut short resumes where it was, neither losing nor repeating a page.
+    """
+
+    class Status(models.TextChoices):
+        RUNNING = "running", _("running")
+        DONE = "done", _("done")
+        FAILED = "failed", _("failed")
+
+    sync = models.OneToOneField(
+        Sync, on_delete=models.CASCADE, primary_key=True, related_name="fill"
+    )
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.RUNNING
+    )
+    # Records the sync covered when the fill started (None: not counted yet).
+    total = models.PositiveBigIntegerField(_("records in all"), null=True)
+    queued = models.PositiveBigIntegerField(_("records queued"), default=0)
+    delivered = models.PositiveBigIntegerField(_("records delivered"), default=0)
+    after = models.CharField(max_length=255, blank=True)
+    # The fill's outbox rows have ids from here on.
+    first_event_id = models.BigIntegerField(null=True)
+    error = models.TextField(_("error"), blank=True)
+    started_at = models.DateTimeField(_("started"))
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("initial fill")
+        verbose_name_plural = _("initial fills")
+
+    def __str__(self) -> str:
+        return f"{self.sync}: {self.get_status_display()}"
+
+
 class EventType(models.TextChoices):
     CREATED = "created", _("created")
     UPDATED = "updated", _("updated")

@@ -69,7 +69,11 @@ _JOBS = [
         "SYNC_RELAY_ENABLED",
         "SYNC_RELAY_FREQUENCY",
         "relay",
-        ["syncs.tasks.outbox_relay", "webhooks.tasks.inbox_relay"],
+        [
+            "syncs.tasks.outbox_relay",
+            "syncs.tasks.fills_resume",
+            "webhooks.tasks.inbox_relay",
+        ],
     ),
     (
         "SYNC_PURGE_ENABLED",

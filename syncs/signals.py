@@ -11,6 +11,7 @@ from django.db.models.signals import (
 )
 
 from platforms.signals import platform_relations_changed
+from syncs.fill import sync_saved, sync_saving
 from syncs.models import EventType, Sync
 from syncs.outbox import outbox_record, outbox_record_many
 from syncs.outbox_intents import (
@@ -117,3 +118,5 @@ def listener_connect() -> None:
     post_migrate.connect(registry_resume, dispatch_uid="mooxsync.registry_resume")
     post_save.connect(sync_changed, sender=Sync, dispatch_uid="mooxsync.sync_saved")
     post_delete.connect(sync_changed, sender=Sync, dispatch_uid="mooxsync.sync_deleted")
+    pre_save.connect(sync_saving, sender=Sync, dispatch_uid="mooxsync.fill_saving")
+    post_save.connect(sync_saved, sender=Sync, dispatch_uid="mooxsync.fill_saved")

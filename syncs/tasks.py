@@ -128,3 +128,21 @@ def backup_sync(sync_id: int) -> dict:
         return {}
     logger.info("Backup: %s", report.as_text())
     return report.as_dict()
+
+
+@shared_task(acks_late=True, soft_time_limit=300, time_limit=330)
+def fill_step(sync_id: int) -> None:
+    """Queue the next pages of a sync's initial fill; come back until it is over."""
+    from syncs.fill import fill_run
+
+    wait = fill_run(sync_id)
+    if wait is not None:
+        fill_step.apply_async((sync_id,), countdown=wait)
+
+
+@shared_task(soft_time_limit=300, time_limit=330)
+def fills_resume() -> list[int]:
+    """Ask again for a step of every running fill (lost with a worker, a broker)."""
+    from syncs.fill import fills_resume as resume
+
+    return resume()
