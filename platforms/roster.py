@@ -12,9 +12,13 @@ own. A receiver's keys of a platform become
 exactly the listed ones (a private key it holds stays with its public key).
 A push from a master that sends no keys (the shared-secret scheme) leaves the
 keys alone.
+
+Other apps add parts of their own to each body (``roster_part_add``): the
+syncs app adds the target's syncs, which this app knows nothing of.
 """
 
 import json
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 
 from django.core.serializers.json import DjangoJSONEncoder
@@ -41,6 +45,17 @@ ROSTER_FIELDS = (
 # Fields the database keeps unique: a row changing one of them steps aside
 # first, so two platforms can swap names or domains in one push.
 UNIQUE_FIELDS = ("name", "domain", "api_token", "master")
+# Name in the body -> what builds it for one target (see roster_part_add).
+_parts: dict[str, Callable[[Platform], object]] = {}
+
+
+def roster_part_add(name: str, build: Callable[[Platform], object]) -> None:
+    """Add ``build(target)``, a JSON value, to every push body under ``name``.
+
+    Called from an app's ``ready()``: the receiving side of the part is that
+    app's too.
+    """
+    _parts[name] = build
 
 
 @dataclass
@@ -97,6 +112,7 @@ def roster_body(*, source: Platform, target: Platform) -> bytes:
     """Return the JSON body of the master's push of the platform list to ``target``."""
     rows = roster_rows(source=source, target=target)
     push = {"source": source.domain, "platforms": rows}
+    push |= {name: build(target) for name, build in _parts.items()}
     return json.dumps(push, cls=DjangoJSONEncoder, separators=(",", ":")).encode()
 
 

@@ -151,13 +151,22 @@ class PushOutcome:
     answer: dict
 
 
+def _counts(answer: dict, kinds: tuple[str, ...]) -> str:
+    return ", ".join(f"{len(answer.get(kind) or [])} {kind}" for kind in kinds)
+
+
 def _push_detail(answer: dict) -> str:
-    counts = ", ".join(
-        f"{len(answer.get(kind) or [])} {kind}"
-        for kind in ("created", "updated", "deleted")
-    )
-    kept = answer.get("kept") or []
-    return counts + (f"; kept {', '.join(kept)} (still in use there)" if kept else "")
+    detail = _counts(answer, ("created", "updated", "deleted"))
+    if kept := answer.get("kept") or []:
+        detail += f"; kept {', '.join(kept)} (still in use there)"
+    # The syncs its part of the push changed there (a receiver of a version
+    # without it says nothing), when they changed.
+    syncs = answer.get("syncs")
+    if isinstance(syncs, dict) and any(syncs.values()):
+        detail += "; syncs: " + _counts(syncs, ("created", "updated", "deleted"))
+        if skipped := syncs.get("skipped") or []:
+            detail += f"; skipped {'; '.join(map(str, skipped))}"
+    return detail
 
 
 def platforms_push_all() -> list[PushOutcome]:
@@ -166,7 +175,7 @@ def platforms_push_all() -> list[PushOutcome]:
     Run on the master only; raise PlatformPushError elsewhere. First every
     platform without a signing key gets one. Each target gets the complete
     list with the public keys their platforms hold and its own private keys
-    (roster.roster_rows), signed with the
+    (roster.roster_rows), and what other apps add (its syncs), signed with the
     master's keys and, while SYNC_TOKEN is set, with the cluster's bootstrap
     secret too, so a platform that has not joined yet can verify its first
     push. The master forgets the private keys a target says it holds (a target

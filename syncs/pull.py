@@ -53,6 +53,15 @@ class PullReport:
     deleted: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
 
+    def changes(self) -> dict[str, list[str]]:
+        """Return the sync titles by what happened to them."""
+        return {
+            "created": self.created,
+            "updated": self.updated,
+            "deleted": self.deleted,
+            "skipped": self.skipped,
+        }
+
 
 def _results(answer: dict, url: str) -> list[dict]:
     results = answer.get("results")

@@ -14,6 +14,7 @@ from rest_framework import serializers
 from platforms.api.integers import INT64_MAX, INT64_MIN, Int64Field
 from platforms.models import Platform, domain_validator, secret_validator
 from platforms.signing import private_key_valid, public_key_of, public_key_valid
+from syncs.api.serializers import SyncListedSerializer
 from syncs.mapping import fields_mapped as fields_mapped  # moved, re-exported
 from syncs.models import MODEL_LABEL_RE, EventType, Sync
 
@@ -338,12 +339,15 @@ def _repeated(rows: list[dict], name: str) -> str | None:
 
 
 class PlatformPushSerializer(serializers.Serializer):
-    """The master's push: the complete list of platforms, the master among them."""
+    """The master's push: the complete list of platforms, the master among them,
+    and the receiver's syncs."""
 
     source = serializers.CharField(max_length=255)
     platforms = PlatformRowSerializer(
         many=True, allow_empty=False, max_length=MAX_EVENTS
     )
+    # Absent from a master that pushes no syncs: the syncs are left alone.
+    syncs = SyncListedSerializer(many=True, required=False, max_length=MAX_EVENTS)
 
     def validate_platforms(self, rows: list[dict]) -> list[dict]:
         for name in ("uuid", "name", "domain", "api_token"):
@@ -355,6 +359,11 @@ class PlatformPushSerializer(serializers.Serializer):
         if repeated := _repeated(keys, "public_key"):
             raise serializers.ValidationError(f"Two keys share {repeated}.")
         return rows
+
+    def validate_syncs(self, syncs: list[dict]) -> list[dict]:
+        if repeated := _repeated(syncs, "uuid"):
+            raise serializers.ValidationError(f"Two syncs share {repeated}.")
+        return syncs
 
     def validate(self, attrs: dict) -> dict:
         masters = [row["domain"] for row in attrs["platforms"] if row["master"]]

@@ -96,7 +96,10 @@ class SyncWebhookView(SignedEndpointMixin, APIView):
         if push.validated_data["source"].lower() != sender.domain:
             return _error("source_mismatch", "source differs from the sender.", 400)
         try:
-            report = platforms_apply(rows=push.validated_data["platforms"])
+            report = platforms_apply(
+                rows=push.validated_data["platforms"],
+                syncs=push.validated_data.get("syncs"),
+            )
         except IntegrityError as exc:
             return _error("conflict", f"The list clashes with a kept row: {exc}", 409)
         return Response(report.as_dict(), status=status.HTTP_200_OK)

@@ -8,6 +8,7 @@ from platforms.api.errors import model_full_clean
 from platforms.api.integers import IdField
 from platforms.api.serializers import PlatformRefSerializer
 from syncs.models import Sync
+from syncs.pull import PULLED_FIELDS
 
 
 class SyncSerializer(serializers.ModelSerializer):
@@ -55,6 +56,31 @@ class SyncSerializer(serializers.ModelSerializer):
             setattr(sync, name, value)
         model_full_clean(sync)
         return attrs
+
+
+class PlatformMentionSerializer(serializers.Serializer):
+    """A platform as a listed sync names it, for a platform whose ids differ."""
+
+    uuid = serializers.UUIDField()
+    domain = serializers.CharField(max_length=255)
+
+
+class SyncListedSerializer(serializers.ModelSerializer):
+    """A sync as SyncSerializer lists it, read back on one of its platforms.
+
+    Only what the master decides (syncs.pull.PULLED_FIELDS), with the
+    platforms by uuid and domain; the rest of the listing is ignored.
+    """
+
+    # An upsert key here, not a new row's: no uniqueness check.
+    uuid = serializers.UUIDField()
+    source_platform_ref = PlatformMentionSerializer()
+    target_platform_ref = PlatformMentionSerializer()
+
+    class Meta:
+        model = Sync
+        fields = ["uuid", *PULLED_FIELDS, "source_platform_ref", "target_platform_ref"]
+        extra_kwargs = {name: {"required": True} for name in PULLED_FIELDS}
 
 
 class SyncFilterSerializer(serializers.Serializer):
