@@ -10,6 +10,7 @@ from django.db.models.signals import (
     pre_save,
 )
 
+from platforms.selectors import platform_current_is_master
 from platforms.signals import platform_relations_changed
 from syncs.fill import sync_saved, sync_saving
 from syncs.models import EventType, Sync
@@ -20,6 +21,7 @@ from syncs.outbox_intents import (
     outbox_intents_settle,
     outbox_intents_write,
 )
+from syncs.push import syncs_push_request
 from syncs.registry import (
     registry_invalidate,
     registry_pause,
@@ -105,6 +107,13 @@ def sync_changed(sender, **kwargs) -> None:
     transaction.on_commit(registry_invalidate)
 
 
+def sync_push_ask(sender, raw=False, **kwargs) -> None:
+    """On the master, push the syncs to their platforms once this change commits."""
+    # Elsewhere a sync changes by a pull or a push from the master: no echo.
+    if not raw and platform_current_is_master():
+        transaction.on_commit(syncs_push_request, robust=True)
+
+
 def listener_connect() -> None:
     """Connect the listener's receivers (called from SyncsConfig.ready)."""
     pre_save.connect(record_saving, dispatch_uid="mooxsync.record_saving")
@@ -120,3 +129,5 @@ def listener_connect() -> None:
     post_delete.connect(sync_changed, sender=Sync, dispatch_uid="mooxsync.sync_deleted")
     pre_save.connect(sync_saving, sender=Sync, dispatch_uid="mooxsync.fill_saving")
     post_save.connect(sync_saved, sender=Sync, dispatch_uid="mooxsync.fill_saved")
+    post_save.connect(sync_push_ask, sender=Sync, dispatch_uid="mooxsync.sync_pushed")
+    post_delete.connect(sync_push_ask, sender=Sync, dispatch_uid="mooxsync.sync_gone")

@@ -5,7 +5,7 @@ import logging
 from celery import shared_task
 
 from platforms.conf import sync_settings
-from syncs import pull
+from syncs import pull, push
 from syncs.delivery import outbox_drain
 from syncs.files.schedule import transfer_retry_delay
 from syncs.files.transfer import TransferRetry, record_files_transfer
@@ -88,6 +88,18 @@ def syncs_pull() -> dict[str, int]:
         kind: len(getattr(report, kind))
         for kind in ("created", "updated", "deleted", "skipped")
     }
+
+
+# No retries: a platform the push missed pulls its syncs (SyncApiJob) or gets
+# them with the next push.
+@shared_task(acks_late=True, soft_time_limit=600, time_limit=660)
+def syncs_push() -> dict[str, str]:
+    """Push the platform list and the syncs soon after a sync changed (master).
+
+    Return each target's domain with "ok" or why it failed.
+    """
+    outcomes = push.syncs_push_run()
+    return {o.domain: "ok" if o.ok else o.detail for o in outcomes}
 
 
 # The backup tasks import its services on use: the delivery tasks above, which
