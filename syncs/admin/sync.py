@@ -10,11 +10,13 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from syncs.admin import views
+from syncs.admin.fill import fill_state_html
 from syncs.admin.forms import SyncAdminForm, privileged_warning
 from syncs.admin.reports import report_level, report_text
 from syncs.catalog import CatalogUnavailable
 from syncs.compatibility import sync_compatibility
-from syncs.models import Sync
+from syncs.fill import FillError, fill_retry, fill_start
+from syncs.models import Sync, SyncFill
 
 logger = logging.getLogger(__name__)
 # The fields the compatibility of a sync depends on: saving others asks nobody.
@@ -51,6 +53,7 @@ class SyncAdmin(admin.ModelAdmin):
         "use_platform_relations",
         "status",
         "last_sync",
+        "fill_state",
         "has_errors",
         "error_summary",
     ]
@@ -63,9 +66,9 @@ class SyncAdmin(admin.ModelAdmin):
         "use_platform_relations",
     ]
     search_fields = ["title", "source_model", "target_model", "error_message"]
-    list_select_related = ["source_platform", "target_platform"]
-    readonly_fields = ["uuid", "created_at", "updated_at"]
-    actions = ["sync_now"]
+    list_select_related = ["source_platform", "target_platform", "fill"]
+    readonly_fields = ["fill_state", "uuid", "created_at", "updated_at"]
+    actions = ["sync_now", "fill_again", "fill_retry_failed"]
     fieldsets = [
         (None, {"fields": ["status", "title"]}),
         (_("Source"), {"fields": ["source_platform", "source_model"]}),
@@ -88,6 +91,7 @@ class SyncAdmin(admin.ModelAdmin):
             _("State"),
             {
                 "fields": [
+                    "fill_state",
                     "has_errors",
                     "error_message",
                     "last_sync",
@@ -114,6 +118,12 @@ class SyncAdmin(admin.ModelAdmin):
     @admin.display(description=_("error"))
     def error_summary(self, sync: Sync) -> str:
         return Truncator(sync.error_message).chars(60)
+
+    @admin.display(description=_("initial fill"))
+    def fill_state(self, sync: Sync) -> str:
+        if sync.pk is None:
+            return gettext("starts once the sync is saved")
+        return fill_state_html(sync, here=sync.source_platform.is_current)
 
     def get_urls(self):
         wrap = self.admin_site.admin_view
@@ -208,6 +218,42 @@ class SyncAdmin(admin.ModelAdmin):
         self.message_user(
             request, report_text(report, title=str(sync)), report_level(report)
         )
+
+    @admin.action(description=_("Fill the target again (send every record)"))
+    def fill_again(self, request, queryset) -> None:
+        started = []
+        for sync in queryset.select_related("source_platform", "target_platform"):
+            try:
+                fill_start(sync)
+            except FillError as error:
+                self.message_user(request, str(error), messages.ERROR)
+            else:
+                started.append(str(sync))
+        if started:
+            self.message_user(
+                request,
+                gettext("Fill started: %(syncs)s") % {"syncs": ", ".join(started)},
+                messages.SUCCESS,
+            )
+
+    @admin.action(description=_("Retry the failed fills"))
+    def fill_retry_failed(self, request, queryset) -> None:
+        failed = SyncFill.objects.filter(
+            sync__in=queryset, status=SyncFill.Status.FAILED
+        ).select_related("sync")
+        retried = [(str(fill.sync), fill_retry(fill)) for fill in failed]
+        if not retried:
+            self.message_user(
+                request, gettext("None of the selected fills failed."), messages.INFO
+            )
+            return
+        for title, count in retried:
+            self.message_user(
+                request,
+                gettext("%(sync)s: the fill goes on; %(count)s records sent again.")
+                % {"sync": title, "count": count},
+                messages.SUCCESS,
+            )
 
 
 def _forbidden() -> JsonResponse:
