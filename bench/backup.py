@@ -215,6 +215,13 @@ def agent_settled() -> dict:
     return {"settled": not InboxEvent.objects.filter(status="pending").exists()}
 
 
+def agent_count() -> dict:
+    """Return how many users this platform holds, and whether it applied all."""
+    from django.contrib.auth.models import User
+
+    return {"users": User.objects.count()} | agent_settled()
+
+
 def agent_digest() -> dict:
     """Return the digest of every compared field of every user, and the count."""
     from django.contrib.auth.models import User

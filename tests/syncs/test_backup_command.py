@@ -11,7 +11,7 @@ from django.utils import timezone
 from syncs import tasks
 from syncs.backup import services
 from syncs.backup.schedule import backup_queue_name
-from syncs.models import OutboxEvent, WorkQueue
+from syncs.models import OutboxEvent, SyncFill, WorkQueue
 from tests.factories import PlatformFactory, SyncFactory, UserFactory
 from tests.syncs.backup_target import MemoryTarget
 
@@ -177,3 +177,52 @@ def test_failed_scheduled_backup_is_logged_and_returns_nothing(
     memory_target.refuse_with = "unreachable"
     assert tasks.backup_sync(user_sync.pk) == {}
     assert "Backup of sync" in caplog.text
+
+
+# --- --fill -----------------------------------------------------------------------
+
+
+@pytest.fixture
+def worker(monkeypatch):
+    """Between the command's looks, a worker runs a fill step and delivers."""
+    from syncs import fill
+    from syncs.management.commands import sync_backup
+
+    def step(seconds):
+        for state in SyncFill.objects.filter(status=SyncFill.Status.RUNNING):
+            fill.fill_run(state.pk)
+            OutboxEvent.objects.update(status=OutboxEvent.Status.DELIVERED)
+
+    monkeypatch.setattr(sync_backup.time, "sleep", step)
+
+
+def test_fill_sends_every_record_and_follows_the_fill_to_its_end(user_sync, worker):
+    UserFactory.create_batch(3)
+    out = StringIO()
+
+    call_command("sync_backup", "--fill", "--sync", str(user_sync.pk), stdout=out)
+
+    assert f"Sync {user_sync.pk} ({user_sync}): filled, 3 records." in out.getvalue()
+    assert SyncFill.objects.get(pk=user_sync.pk).status == SyncFill.Status.DONE
+    assert OutboxEvent.objects.filter(sync=user_sync).count() == 3
+
+
+def test_fill_reports_a_failed_fill_as_an_error(user_sync, monkeypatch):
+    from syncs.management.commands import sync_backup
+
+    def fail(seconds):
+        SyncFill.objects.update(status=SyncFill.Status.FAILED, error="b.test is down")
+
+    monkeypatch.setattr(sync_backup.time, "sleep", fail)
+    err = StringIO()
+
+    with pytest.raises(CommandError, match="1 of 1 backups failed"):
+        call_command("sync_backup", "--fill", "--sync", str(user_sync.pk), stderr=err)
+
+    assert "fill failed: b.test is down" in err.getvalue()
+
+
+def test_fill_has_no_dry_run(user_sync):
+    with pytest.raises(CommandError, match="--fill sends every record"):
+        call_command("sync_backup", "--fill", "--dry-run")
+    assert not OutboxEvent.objects.exists()
