@@ -2,6 +2,8 @@
 
 Platforms M (the master) and N are seeded with each other; J is installed
 alone with nothing but its domain and the cluster's SYNC_TOKEN, and joins.
+A sync changed on M reaches N and J by M's push alone: no command runs there
+and their periodic pull is off.
 The tests run in order: each starts from the state the one before left.
 """
 
@@ -18,6 +20,9 @@ from tests.webhooks.signed import signed_headers
 pytestmark = pytest.mark.e2e
 
 TOKEN = secrets.token_urlsafe(48)
+# Seconds a sync change on the master takes at most to reach its platforms,
+# checks included (each one starts a Django shell, a second or two).
+PUSHED_WITHIN = 20
 SYNCS = [
     {
         "source": "m",
@@ -41,7 +46,7 @@ def cluster(tmp_path_factory):
         tmp_path_factory.mktemp("control"),
         ["m", "n"],
         SYNCS,
-        extra_env={"SYNC_TOKEN": TOKEN},
+        extra_env={"SYNC_TOKEN": TOKEN, "SYNC_API_JOB_ENABLED": "false"},
         joining=["j"],
         redis_first=13,
     ).start()
@@ -64,6 +69,19 @@ def _sync_uuids(platform) -> list[str]:
         "from syncs.models import Sync; import json; print(json.dumps(sorted("
         "str(u) for u in Sync.objects.values_list('uuid', flat=True))))"
     )
+
+
+def _sync_statuses(platform) -> dict[str, bool]:
+    return platform.python(
+        "from syncs.models import Sync; import json; print(json.dumps({"
+        "str(u): s for u, s in Sync.objects.values_list('uuid', 'status')}))"
+    )
+
+
+def _reaches(platforms, check) -> None:
+    """Wait until ``check(platform)`` holds on every platform, pushed there."""
+    for platform in platforms:
+        wait_until(lambda p=platform: check(p), timeout=PUSHED_WITHIN)
 
 
 def _user_exists(platform, username: str) -> bool:
@@ -127,13 +145,11 @@ def test_pushing_again_changes_nothing(cluster):
     assert out.count("ok: 0 created, 0 updated, 0 deleted") == 2
 
 
-def test_sync_created_on_the_master_reaches_the_new_platform_and_works(cluster):
+def test_sync_created_on_the_master_reaches_its_platforms_and_works(cluster):
     m, n, j = cluster["m"], cluster["n"], cluster["j"]
     created = _sync_add(m, n.spec.domain, j.spec.domain)
 
-    assert "created:" in _run(j, "sync_api")
-    assert "created:" in _run(n, "sync_api")
-    assert created in _sync_uuids(j) and created in _sync_uuids(n)
+    _reaches([n, j], lambda p: created in _sync_uuids(p))
 
     n.python(
         "from django.contrib.auth.models import User; "
@@ -171,15 +187,26 @@ def test_platform_deleted_on_the_master_is_removed_everywhere(cluster):
     assert doomed not in _domains(j) and doomed not in _domains(n)
 
 
-def test_sync_deleted_on_the_master_stops_after_the_next_pull(cluster):
+def test_sync_paused_on_the_master_is_paused_on_its_platforms(cluster):
     m, n, j = cluster["m"], cluster["n"], cluster["j"]
-    m.python(
-        "from syncs.models import Sync; "
-        f"Sync.objects.filter(target_platform__domain={j.spec.domain!r}).delete()"
+    (paused,) = m.python(
+        "from syncs.models import Sync; import json; "
+        f"s = Sync.objects.get(target_platform__domain={j.spec.domain!r}); "
+        "s.status = False; s.save(); print(json.dumps([str(s.uuid)]))"
     )
 
-    assert "deleted:" in _run(n, "sync_api")
-    assert "deleted:" in _run(j, "sync_api")
+    _reaches([n, j], lambda p: _sync_statuses(p).get(paused) is False)
+
+
+def test_sync_deleted_on_the_master_stops_on_its_platforms(cluster):
+    m, n, j = cluster["m"], cluster["n"], cluster["j"]
+    (doomed,) = m.python(
+        "from syncs.models import Sync; import json; "
+        f"s = Sync.objects.get(target_platform__domain={j.spec.domain!r}); "
+        "s.delete(); print(json.dumps([str(s.uuid)]))"
+    )
+
+    _reaches([n, j], lambda p: doomed not in _sync_uuids(p))
     n.python(
         "from django.contrib.auth.models import User; "
         "User.objects.create_user('after', 'after@n.test', 'pw-after-1234')"

@@ -4,7 +4,7 @@ Two shops, each run from a fresh virtualenv holding only the wheel and the
 shop's requirements: gunicorn and a Celery worker with beat each, their own
 database and broker. They are connected by the steps of examples/shop/README.md
 and docs/joining.md, taken literally: install both, add B on the master A
-through the API, push the platforms, create the syncs on A, pull them on B.
+through the API, push the platforms, create the syncs on A, which A pushes to B.
 The tests run in order; each starts from the state the one before left.
 """
 
@@ -152,7 +152,7 @@ def _install(shop: SiteProcess, *flags: str) -> None:
 
 
 def _join(a: SiteProcess, b: SiteProcess) -> None:
-    """Add B on A, push the platforms, create A's syncs, pull them on B."""
+    """Add B on A, push the platforms, create A's syncs; A pushes them to B."""
     admin = admin_session(a, "admin", ADMIN_PASSWORD)
     added = api_post(
         admin, a, "/api/platforms/", name="Shop B", domain=b.domain, scheme="http"
@@ -173,8 +173,11 @@ def _join(a: SiteProcess, b: SiteProcess) -> None:
             target_model=label,
             field_mappings=mappings,
         )
-    out = b.manage("sync_api")
-    assert out.count("  created: ") == len(SYNCED_MODELS), out
+    titles = (
+        "from syncs.models import Sync; import json; "
+        "print(json.dumps(sorted(Sync.objects.values_list('title', flat=True))))"
+    )
+    wait_for("A's syncs on B", lambda: b.python(titles) == sorted(SYNCED_MODELS))
 
     # Joined: B no longer needs the cluster's token (docs/joining.md, step 5).
     b.web_stop()
