@@ -25,7 +25,8 @@ DEFAULTS: dict[str, tuple[type, object]] = {
     "SYNC_WEBHOOK_ENABLED": (bool, True),
     "SYNC_PLATFORM_JOB_ENABLED": (bool, False),
     "SYNC_PLATFORM_JOB_FREQUENCY": (int, 300),
-    "SYNC_API_JOB_ENABLED": (bool, False),
+    # The fallback for a push of the syncs that did not arrive; a no-op on the master.
+    "SYNC_API_JOB_ENABLED": (bool, True),
     "SYNC_API_JOB_FREQUENCY": (int, 300),
     "SYNC_BACKUP_JOB_ENABLED": (bool, False),
     "SYNC_BACKUP_JOB_FREQUENCY": (int, 300),
