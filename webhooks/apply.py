@@ -37,7 +37,9 @@ from webhooks.links import (
     links_save,
 )
 from webhooks.models import AppliedVersion, InboxEvent
+from webhooks.upserts import Upsert, upserts_plan
 from webhooks.values import (
+    EventDataInvalid,
     file_values_screen,
     privileged_screen,
     record_values_write,
@@ -151,17 +153,46 @@ def _versions_of(events: list[InboxEvent]) -> dict[tuple, AppliedVersion]:
     return {(v.source_platform_id, v.model_label, v.key_digest): v for v in found}
 
 
-def _event_run(event: InboxEvent, versions: dict, links: Links, outcomes: dict) -> None:
-    """Apply one event in a savepoint, unless a newer version is applied already."""
-    slot = (
+def _version_slot(event: InboxEvent) -> tuple:
+    return (
         event.source_platform_id,
         event.model_label,
         record_key_digest(event.object_key),
     )
+
+
+def _stale(event: InboxEvent, versions: dict, links: Links) -> bool:
+    """Tell whether a version of the event's record as new is applied already."""
     # A source record's link outlives its key (a rename, reordered delivery).
-    applied = (event.source_pk and links.get(link_slot(event))) or versions.get(slot)
-    if applied and applied.version >= event.version:
-        event.status, event.error = InboxEvent.Status.SKIPPED, "stale version"
+    applied = (event.source_pk and links.get(link_slot(event))) or versions.get(
+        _version_slot(event)
+    )
+    return bool(applied and applied.version >= event.version)
+
+
+def _skip_stale(event: InboxEvent) -> None:
+    event.status, event.error = InboxEvent.Status.SKIPPED, "stale version"
+
+
+def _applied(event: InboxEvent, target_pk: str, versions, links, outcomes) -> None:
+    """Note the event's version as applied to ``target_pk``, for its record."""
+    outcomes.setdefault(event.sync_id, [])
+    if event.source_pk:
+        link_set(links, event, target_pk)
+        return
+    slot = _version_slot(event)
+    versions[slot] = AppliedVersion(
+        source_platform_id=slot[0],
+        model_label=slot[1],
+        key_digest=slot[2],
+        version=event.version,
+    )
+
+
+def _event_run(event: InboxEvent, versions: dict, links: Links, outcomes: dict) -> None:
+    """Apply one event in a savepoint, unless a newer version is applied already."""
+    if _stale(event, versions, links):
+        _skip_stale(event)
         return
     try:
         with transaction.atomic(), applying_from(event.source_platform_id):
@@ -172,16 +203,62 @@ def _event_run(event: InboxEvent, versions: dict, links: Links, outcomes: dict) 
     except Exception as exc:  # one bad event must not stop its batch
         _event_fail(event, exc, outcomes)
         return
-    outcomes.setdefault(event.sync_id, [])
-    if event.source_pk:
-        link_set(links, event, target_pk)
+    _applied(event, target_pk, versions, links, outcomes)
+
+
+def _upsert_write(item: Upsert) -> None:
+    """Write one planned upsert; note a value the record refuses on the item."""
+    event, sync, existing = item.event, item.event.sync, item.existing
+    if existing and sync.if_exists == Sync.IfExists.SKIP:
+        item.status, item.target_pk = InboxEvent.Status.SKIPPED, str(existing.pk)
         return
-    versions[slot] = AppliedVersion(
-        source_platform_id=slot[0],
-        model_label=slot[1],
-        key_digest=slot[2],
-        version=event.version,
-    )
+    try:
+        data = privileged_screen(sync, event.data)
+        data = file_values_screen(item.model, existing, data)
+        data = file_fields_settle(model=item.model, record=existing, data=data)
+        # A unique value taken fails the savepoint: then the batch goes event
+        # by event, where validate_unique names the field.
+        record = record_values_write(
+            item.model, existing, data, sync=sync, unique_checked=False
+        )
+    except EventDataInvalid as exc:  # nothing of it written: the rest go on
+        item.error = exc
+        return
+    item.status, item.target_pk = InboxEvent.Status.APPLIED, str(record.pk)
+
+
+def _upserts_run(events: list[InboxEvent], versions, links, outcomes) -> bool:
+    """Apply a batch of plain upserts in one savepoint; False if it is not one.
+
+    False also when the database refuses a write (a unique value taken, a
+    foreign key): nothing is kept then, and the batch goes event by event.
+    """
+    fresh = [event for event in events if not _stale(event, versions, links)]
+    plan = upserts_plan(fresh, links)
+    if plan is None:
+        return False
+    try:
+        with transaction.atomic():
+            for item in plan:
+                with applying_from(item.event.source_platform_id):
+                    _upsert_write(item)
+            _deferred_constraints_check()
+    except WORKER_TROUBLE:
+        raise
+    except Exception as exc:
+        logger.info("Applying a batch in bulk failed (%s); event by event now.", exc)
+        return False
+    planned = {id(item.event) for item in plan}
+    for event in events:
+        if id(event) not in planned:
+            _skip_stale(event)
+    for item in plan:
+        if item.error:
+            _event_fail(item.event, item.error, outcomes)
+            continue
+        item.event.status = item.status
+        _applied(item.event, item.target_pk, versions, links, outcomes)
+    return True
 
 
 def _versions_save(versions: dict[tuple, AppliedVersion]) -> None:
@@ -223,11 +300,16 @@ def _syncs_report(outcomes: dict[int, list[str]]) -> None:
 
 
 def _pending(size: int) -> list[InboxEvent]:
-    return list(
-        InboxEvent.objects.filter(status=InboxEvent.Status.PENDING)
-        .select_related("sync")
-        .order_by("pk")[:size]
+    events = list(
+        InboxEvent.objects.filter(status=InboxEvent.Status.PENDING).order_by("pk")[
+            :size
+        ]
     )
+    # A few syncs for many events: each read once, not joined into every row.
+    syncs = Sync.objects.in_bulk({event.sync_id for event in events} - {None})
+    for event in events:
+        event.sync = syncs.get(event.sync_id)
+    return events
 
 
 Outcomes = dict[int, list[str]]  # sync id -> errors of its events
@@ -241,6 +323,7 @@ def _batch_apply(*, size: int) -> tuple[int, Outcomes]:
     versions = _versions_of(events) if events else {}
     links = links_of(events)
     outcomes: Outcomes = {}
+    live = []
     for event in events:
         if event.sync is None or not event.sync.status:
             event.status, event.error = (
@@ -248,7 +331,10 @@ def _batch_apply(*, size: int) -> tuple[int, Outcomes]:
                 "sync inactive or gone",
             )
             continue
-        _event_run(event, versions, links, outcomes)
+        live.append(event)
+    if not _upserts_run(live, versions, links, outcomes):
+        for event in live:
+            _event_run(event, versions, links, outcomes)
     _versions_save(versions)
     links_save(links)
     _statuses_save(events)
