@@ -258,6 +258,54 @@ def test_target_equals_source_after_the_fault(rig, scenario):
     _workload_check(row["counts"], users=len(source))
 
 
+FILL_RECORDS = int(os.environ.get("RELIABILITY_FILL_RECORDS", "6000"))
+
+
+def _fill_moved(cluster, beyond: int) -> dict:
+    """Wait until the fill delivered more than ``beyond``; it must still run."""
+
+    def moved() -> dict | None:
+        _supervise(cluster, {"restarted": []})
+        state = _agent(cluster["a"], "fill", "-")
+        return state if state["delivered"] > beyond else None
+
+    state = wait_until(moved, timeout=60)
+    assert state["status"] == "running" and state["delivered"] < state["total"], (
+        f"the fill ended before the next fault could hit it: {state}"
+    )
+    return state
+
+
+def test_a_fill_goes_on_through_the_faults_and_sends_each_record_once(rig):
+    """Worker killed, target refusing, broker restarted: the fill resumes."""
+    cluster, proxy, broker = rig
+    _agent(cluster["a"], "seed", "fill_", str(FILL_RECORDS))
+    started = _agent(cluster["a"], "fill", "-", "start")
+    # Each fault hits while the fill runs: after some records, before the end.
+    moved = _fill_moved(cluster, 0)
+    _worker_killed("a")(cluster, proxy, broker)
+    moved = _fill_moved(cluster, moved["delivered"])
+    _network("refuse", seconds=4)(cluster, proxy, broker)
+    moved = _fill_moved(cluster, moved["delivered"])
+    _broker_restarted(cluster, proxy, broker)
+
+    def finished() -> dict | None:
+        _supervise(cluster, {"restarted": []})
+        state = _agent(cluster["a"], "fill", "-")
+        return state if state["status"] != "running" else None
+
+    state = wait_until(finished, timeout=300, every=2)
+    assert state["status"] == "done", state
+    # Resumed, not started over: the same fill, each record's row written once.
+    assert state["started_at"] == started["started_at"]
+    assert state["queued"] == state["total"] == state["rows"], state
+    assert state["total"] >= FILL_RECORDS
+    wait_until(lambda: _pending(cluster) == 0, timeout=120, every=2)
+    source = _agent(cluster["a"], "digest", "fill_")
+    assert len(source) == FILL_RECORDS
+    assert _agent(cluster["b"], "digest", "fill_") == source
+
+
 def _workload_check(counts: dict, *, users: int) -> None:
     """Fail unless the workload made every change it claims, on A's own table."""
     assert sum(counts.values()) == CHANGES, counts

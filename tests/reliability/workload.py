@@ -2,11 +2,16 @@
 
     python tests/reliability/workload.py run PREFIX CHANGES SECONDS
     python tests/reliability/workload.py digest PREFIX
+    python tests/reliability/workload.py seed PREFIX COUNT
+    python tests/reliability/workload.py fill PREFIX [start]
 
 ``run`` makes CHANGES changes to users named PREFIX*, spread over about
 SECONDS: creates, updates, deletes and group (many-to-many) edits, each in its
 own transaction. ``digest`` prints the state of those users as JSON, the same
-on every platform, so two platforms can be compared row by row.
+on every platform, so two platforms can be compared row by row. ``seed``
+creates COUNT users behind the listener's back (bulk_create); ``fill`` starts
+(with ``start``) or reads the initial fill of the auth.User sync, and prints
+its state.
 """
 
 import json
@@ -75,6 +80,43 @@ def digest(prefix: str) -> list:
     )
 
 
+def seed(prefix: str, count: int) -> dict:
+    """Create ``count`` PREFIX* users at once, unseen by the listener."""
+    from django.contrib.auth.models import User
+
+    User.objects.bulk_create(
+        User(username=f"{prefix}{i:06d}", email=f"{prefix}{i}@example.test")
+        for i in range(count)
+    )
+    return {"created": count}
+
+
+def fill(start: bool) -> dict:
+    """Start (or just read) the auth.User sync's fill; return its state.
+
+    ``rows``: the outbox rows written since the fill's first, all delivered
+    or not: a fill that started over, or wrote a page twice, writes more than
+    ``total``.
+    """
+    from syncs.fill import fill_start
+    from syncs.models import OutboxEvent, Sync, SyncFill
+
+    sync = Sync.objects.get(source_model="auth.User")
+    if start:
+        fill_start(sync)
+    state = SyncFill.objects.get(pk=sync.pk)
+    rows = OutboxEvent.objects.filter(sync=sync, pk__gte=state.first_event_id or 0)
+    return {
+        "status": state.status,
+        "error": state.error,
+        "total": state.total,
+        "queued": state.queued,
+        "delivered": state.delivered,
+        "rows": rows.count() if state.first_event_id else 0,
+        "started_at": state.started_at.isoformat(),
+    }
+
+
 def main() -> None:
     import django
 
@@ -82,6 +124,10 @@ def main() -> None:
     command, prefix, *rest = sys.argv[1:]
     if command == "run":
         print(json.dumps(run(prefix, int(rest[0]), float(rest[1]))))
+    elif command == "seed":
+        print(json.dumps(seed(prefix, int(rest[0]))))
+    elif command == "fill":
+        print(json.dumps(fill(rest == ["start"])))
     else:
         print(json.dumps(digest(prefix)))
 

@@ -44,6 +44,7 @@ def test_schedule_runs_only_the_switched_on_jobs_at_their_frequency(settings):
     assert due == {
         "platforms.tasks.platforms_push",
         "syncs.tasks.outbox_relay",
+        "syncs.tasks.fills_resume",
         "webhooks.tasks.inbox_relay",
     }
     push = SYNC_BEAT_SCHEDULE["mooxsync-sync-platforms:platforms.tasks.platforms_push"]
