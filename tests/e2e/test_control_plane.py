@@ -3,7 +3,8 @@
 Platforms M (the master) and N are seeded with each other; J is installed
 alone with nothing but its domain and the cluster's SYNC_TOKEN, and joins.
 A sync changed on M reaches N and J by M's push alone: no command runs there
-and their periodic pull is off.
+and their periodic pull is off; a new sync fills its target with the records
+its source already holds.
 The tests run in order: each starts from the state the one before left.
 """
 
@@ -145,17 +146,47 @@ def test_pushing_again_changes_nothing(cluster):
     assert out.count("ok: 0 created, 0 updated, 0 deleted") == 2
 
 
-def test_sync_created_on_the_master_reaches_its_platforms_and_works(cluster):
+EXISTING = 300  # users N holds before the sync to J exists
+
+
+def _users_like(platform, prefix: str) -> dict[str, str]:
+    return platform.python(
+        "from django.contrib.auth.models import User; import json; print(json.dumps("
+        f"dict(User.objects.filter(username__startswith={prefix!r})"
+        ".values_list('username', 'email'))))"
+    )
+
+
+def test_sync_created_on_the_master_reaches_its_platforms_and_fills(cluster):
     m, n, j = cluster["m"], cluster["n"], cluster["j"]
+    n.python(  # behind the listener's back, as an import would
+        "from django.contrib.auth.models import User; User.objects.bulk_create("
+        f"User(username=f'existing{{i:04d}}') for i in range({EXISTING}))"
+    )
     created = _sync_add(m, n.spec.domain, j.spec.domain)
 
     _reaches([n, j], lambda p: created in _sync_uuids(p))
-
+    # A live change while the fill runs wins, whichever is sent first.
     n.python(
         "from django.contrib.auth.models import User; "
-        "User.objects.create_user('joiner', 'joiner@n.test', 'pw-joiner-123')"
+        "User.objects.create_user('joiner', 'joiner@n.test', 'pw-joiner-123'); "
+        "u = User.objects.get(username='existing0042'); "
+        "u.email = 'live@n.test'; u.save()"
     )
+
+    wait_until(lambda: len(_users_like(j, "existing")) == EXISTING, timeout=60)
     wait_until(lambda: _user_exists(j, "joiner"), timeout=60)
+    wait_until(lambda: _users_like(j, "existing")["existing0042"], timeout=30)
+    assert _users_like(j, "existing") == _users_like(n, "existing")
+    fill = (
+        "from syncs.models import SyncFill; import json; print(json.dumps("
+        f"list(SyncFill.objects.filter(sync__uuid={created!r})"
+        ".values_list('status', 'queued'))))"
+    )
+    ((status, queued),) = wait_until(
+        lambda: [row for row in n.python(fill) if row[0] != "running"], timeout=30
+    )
+    assert status == "done" and queued >= EXISTING  # the joiner, if it was there
 
 
 def test_seeded_sync_survives_the_pull_of_a_platform_that_has_it(cluster):
