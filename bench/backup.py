@@ -393,23 +393,35 @@ def report(figures: dict) -> None:
     )
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("-n", type=int, default=100_000, help="users per platform")
+def stack_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the options that choose the platforms' database and broker."""
     parser.add_argument(
         "--postgres", help="e.g. postgres://postgres@127.0.0.1:5432/test"
     )
     parser.add_argument("--redis", help="e.g. redis://127.0.0.1:6379/0")
-    parser.add_argument(
-        "--rounds", type=int, default=2, help="measurements per drift; the best counts"
-    )
-    args = parser.parse_args()
+
+
+def stack_use(args: argparse.Namespace) -> str:
+    """Make the platforms started next use the chosen stack; return its name."""
     for name, value in (
         ("DATABASE_URL", args.postgres),
         ("CELERY_BROKER_URL", args.redis),
     ):
         if value:
             os.environ[name] = value
+    database = "PostgreSQL" if args.postgres else "SQLite"
+    return f"{database} + {'Redis' if args.redis else 'filesystem broker'}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("-n", type=int, default=100_000, help="users per platform")
+    stack_arguments(parser)
+    parser.add_argument(
+        "--rounds", type=int, default=2, help="measurements per drift; the best counts"
+    )
+    args = parser.parse_args()
+    stack = stack_use(args)
     from tests.harness import Cluster
 
     folder = Path(tempfile.mkdtemp(prefix="mooxsync-bench-backup-"))
@@ -418,8 +430,7 @@ def main() -> None:
         folder, [SOURCE, TARGET], SYNCS, extra_env=env, redis_first=6
     ).start()
     meter = WireMeter(cluster[TARGET].spec.port)
-    database = "PostgreSQL" if args.postgres else "SQLite"
-    print(f"Backup vs full resend, {args.n} users per platform, {database}")
+    print(f"Backup vs full resend, {args.n} users per platform, {stack}")
     try:
         agent(cluster[SOURCE], "point", f"127.0.0.1:{meter.port}")
         for key in (SOURCE, TARGET):

@@ -22,7 +22,6 @@ Every byte between S and T goes through a counting TCP proxy in front of T.
 """
 
 import argparse
-import os
 import subprocess
 import sys
 import tempfile
@@ -33,7 +32,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.backup import WireMeter, agent  # noqa: E402
+from bench.backup import WireMeter, agent, stack_arguments, stack_use  # noqa: E402
 
 SOURCE, TARGET = "fs", "ft"
 # The privileged fields too (mapped by name), so both tables end up equal.
@@ -218,17 +217,9 @@ def report(count: int, filled: dict, backed: dict) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-n", type=int, default=1_000_000, help="users on S")
-    parser.add_argument(
-        "--postgres", help="e.g. postgres://postgres@127.0.0.1:5432/test"
-    )
-    parser.add_argument("--redis", help="e.g. redis://127.0.0.1:6379/0")
+    stack_arguments(parser)
     args = parser.parse_args()
-    for name, value in (
-        ("DATABASE_URL", args.postgres),
-        ("CELERY_BROKER_URL", args.redis),
-    ):
-        if value:
-            os.environ[name] = value
+    stack = stack_use(args)
     from tests.harness import Cluster
 
     folder = Path(tempfile.mkdtemp(prefix="mooxsync-bench-fill-"))
@@ -237,11 +228,6 @@ def main() -> None:
         folder, [SOURCE, TARGET], SYNCS, extra_env=env, redis_first=4
     ).start()
     meter = WireMeter(cluster[TARGET].spec.port)
-    stack = (
-        ("PostgreSQL" if args.postgres else "SQLite")
-        + " + "
-        + ("Redis" if args.redis else "filesystem broker")
-    )
     print(f"Initial fill of {args.n} users S -> T, {stack}")
     try:
         agent(cluster[SOURCE], "point", f"127.0.0.1:{meter.port}")
