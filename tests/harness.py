@@ -15,7 +15,7 @@ import socket
 import subprocess
 import time
 from collections.abc import Callable, Sequence
-from contextlib import closing
+from contextlib import closing, suppress
 from pathlib import Path
 
 import requests
@@ -171,8 +171,8 @@ class PlatformProcess:
         self.worker = None
 
     def stop(self) -> None:
-        self.web_stop()
-        self.worker_stop()
+        _stop(self.web, self.worker)
+        self.web = self.worker = None
 
     def python_run(self, code: str) -> subprocess.CompletedProcess:
         """Run Python in this platform's Django; return the process however it ended.
@@ -205,14 +205,26 @@ class PlatformProcess:
         return "".join(p.read_text(errors="replace") for p in self.logs.glob("*.log"))
 
 
-def _stop(process: subprocess.Popen | None) -> None:
-    if process is None or process.poll() is not None:
-        return
-    os.killpg(process.pid, signal.SIGTERM)
-    try:
-        process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
+# Seconds a process has to shut down on SIGTERM before its group is killed.
+STOP_SECONDS = 10
+
+
+def _stop(*processes: subprocess.Popen | None) -> None:
+    """Stop processes together; return once every one of them is gone.
+
+    SIGTERM goes to each main process, which shuts its children down (a
+    Celery worker sent SIGTERM across its group hangs until killed); whatever
+    is left of a group after STOP_SECONDS, or after its main process, is killed.
+    """
+    running = [p for p in processes if p is not None and p.poll() is None]
+    for process in running:
+        process.terminate()
+    deadline = time.monotonic() + STOP_SECONDS
+    for process in running:
+        with suppress(subprocess.TimeoutExpired):
+            process.wait(timeout=max(0.0, deadline - time.monotonic()))
+        with suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
         process.wait()
 
 
@@ -305,8 +317,14 @@ class Cluster:
         return self
 
     def stop(self) -> None:
+        processes = [
+            process
+            for platform in self.platforms.values()
+            for process in (platform.web, platform.worker)
+        ]
+        _stop(*processes)
         for platform in self.platforms.values():
-            platform.stop()
+            platform.web = platform.worker = None
 
 
 # --- Sites that install Moox Sync from its wheel (examples/shop) -------------
@@ -510,8 +528,8 @@ class SiteProcess:
         self.web = None
 
     def stop(self) -> None:
-        self.web_stop()
-        _stop(self.worker)
+        _stop(self.web, self.worker)
+        self.web = None
         if self.shell is not None:
             self.shell.stdin.close()
             self.shell.wait(timeout=15)
