@@ -214,9 +214,7 @@ def test_record_pages_together_list_every_record_of_the_buckets(
 ):
     monkeypatch.setattr("syncs.digest.scan.CHUNK_SIZE", 6)
     settings.SYNC_PAGE_SECONDS = 0
-    answers = _pages(
-        client, url, source, _request("records", buckets=1, numbers=[0])
-    )
+    answers = _pages(client, url, source, _request("records", buckets=1, numbers=[0]))
 
     listed = [key for answer in answers for key, _ in answer["records"]["0"]]
     assert len(answers) == 4
