@@ -179,8 +179,11 @@ def _delivery_counts(fill: SyncFill) -> tuple[int, int, str]:
     return waiting, failed, error or ""
 
 
-def _scope(sync: Sync):
-    """Return the source records the fill sends, in pk order, and their key."""
+def fill_scope(sync: Sync):
+    """Return the source records the fill sends, in pk order, and their key.
+
+    Raise FillError when the sync's source model is missing or has no key.
+    """
     try:
         identifier = model_identifier_require(sync.source_model)
         model = apps.get_model(sync.source_model)
@@ -255,7 +258,7 @@ def _step(sync_id: int) -> float | None:
         _fail(fill, "The sync no longer sends from this platform.")
         return None
     try:
-        queryset, identifier = _scope(fill.sync)
+        queryset, identifier = fill_scope(fill.sync)
     except FillError as exc:
         _fail(fill, str(exc))
         return None

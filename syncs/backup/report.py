@@ -34,6 +34,8 @@ class BackupReport:
     repair_webhooks: int
     repair_bytes: int
     seconds: float
+    # The target held no records: the initial fill sends them (syncs.fill).
+    filled: bool = False
 
     @property
     def bytes_total(self) -> int:
@@ -44,6 +46,15 @@ class BackupReport:
 
     def as_text(self) -> str:
         """Return the report as two lines for a terminal."""
+        if self.filled:
+            verb = "would start" if self.dry_run else "started"
+            return (
+                f"Sync {self.sync_id} ({self.title}): the target holds no records; "
+                f"{verb} its initial fill of {self.created} records instead of "
+                f"comparing{' (dry run: nothing written)' if self.dry_run else ''}\n"
+                f"  follow it with sync_backup --fill --sync {self.sync_id}; "
+                f"{self.seconds:.1f} s"
+            )
         verb = "would send" if self.dry_run else "sent"
         return (
             f"Sync {self.sync_id} ({self.title}): checked {self.checked}, "

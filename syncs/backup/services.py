@@ -4,7 +4,7 @@ import time
 
 from platforms.selectors import platform_current
 from syncs.backup.client import DigestClient
-from syncs.backup.compare import Drift, Exchange, drift_find, drift_plan
+from syncs.backup.compare import Exchange, drift_find, drift_plan
 from syncs.backup.errors import BackupError
 from syncs.backup.progress import ProgressFactory, progress_silent
 from syncs.backup.repair import (
@@ -16,8 +16,9 @@ from syncs.backup.repair import (
 from syncs.backup.report import BackupReport
 from syncs.backup.schedule import backup_postpone
 from syncs.backup.scope import source_fields, source_scope
+from syncs.fill import FillError, fill_scope, fill_start
 from syncs.identity import IdentityError, model_identifier_require
-from syncs.models import Sync
+from syncs.models import Sync, SyncFill
 
 
 def _identifier(sync: Sync) -> str:
@@ -29,8 +30,9 @@ def _identifier(sync: Sync) -> str:
         raise BackupError(str(exc)) from None
 
 
-def _drift(sync: Sync, client: DigestClient, progress: ProgressFactory) -> Drift:
-    identifier = _identifier(sync)
+def _exchange(sync: Sync, client: DigestClient, progress: ProgressFactory):
+    """Ask the target's plan; return the exchange over the fields it compares
+    and the records it holds."""
     request = {
         "source_model": sync.source_model,
         "model": sync.target_model,
@@ -41,8 +43,23 @@ def _drift(sync: Sync, client: DigestClient, progress: ProgressFactory) -> Drift
     exchange = Exchange(
         client, request | {"fields": fields}, progress, exchange.deletes
     )
-    scope = source_scope(sync, identifier=identifier, fields=fields)
-    return drift_find(exchange, scope, target_records=target_records)
+    return exchange, target_records
+
+
+def _fill_instead(sync: Sync, *, dry_run: bool) -> int:
+    """Start the sync's fill unless it runs; return the records it sends.
+
+    A target with no records differs in every one: the fill sends them in
+    pages, where a repair would hold them all at once.
+    """
+    try:
+        queryset, _ = fill_scope(sync)
+    except FillError as exc:
+        raise BackupError(str(exc)) from None
+    running = SyncFill.objects.filter(pk=sync.pk, status=SyncFill.Status.RUNNING)
+    if not dry_run and not running.exists():
+        fill_start(sync)
+    return queryset.count()
 
 
 def sync_backup(
@@ -62,7 +79,31 @@ def sync_backup(
     if source is None or source.pk != sync.source_platform_id:
         raise BackupError(f"Sync {sync.pk} does not send from this platform.")
     client = client or DigestClient(source=source, target=sync.target_platform)
-    drift = _drift(sync, client, progress)
+    identifier = _identifier(sync)
+    exchange, target_records = _exchange(sync, client, progress)
+    if target_records == 0:
+        count = _fill_instead(sync, dry_run=dry_run)
+        return BackupReport(
+            sync_id=sync.pk,
+            title=str(sync),
+            dry_run=dry_run,
+            checked=count,
+            created=count,
+            updated=0,
+            deleted=0,
+            unchanged=0,
+            buckets=0,
+            buckets_differing=0,
+            exchange_requests=client.requests,
+            exchange_bytes=client.bytes_total,
+            repair_webhooks=0,
+            repair_bytes=0,
+            seconds=time.monotonic() - started,
+            filled=True,
+        )
+    fields = exchange.request["fields"]
+    scope = source_scope(sync, identifier=identifier, fields=fields)
+    drift = drift_find(exchange, scope, target_records=target_records)
     rows = repair_rows(sync=sync, drift=drift)
     if dry_run:
         repair_number(rows=rows)

@@ -10,7 +10,7 @@ from platforms.models import PlatformRelation
 from syncs.backup.compare import Drift
 from syncs.backup.errors import BackupError
 from syncs.backup.services import sync_backup
-from syncs.models import OutboxEvent, WorkQueue
+from syncs.models import OutboxEvent, SyncFill, WorkQueue
 from syncs.outbox import _delivery_request
 from syncs.payload import envelope_build
 from tests.factories import PlatformFactory, SyncFactory, UserFactory
@@ -325,3 +325,26 @@ def test_repair_events_carry_current_data_and_deletes_by_key(
     assert events[("user001",)]["data"]["email"] == "changed@a.test"
     assert events[("stranger",)]["type"] == "deleted"
     assert events[("stranger",)]["should_delete"] is True
+
+
+def test_an_empty_target_gets_the_initial_fill_instead_of_a_repair(user_sync, users):
+    target = MemoryTarget("auth.User")
+    SyncFill.objects.filter(pk=user_sync.pk).delete()
+
+    report = _backup(user_sync, target)
+
+    assert report.filled and (report.checked, report.created) == (60, 60)
+    assert [asked["op"] for asked in target.asked] == ["plan"]
+    assert "holds no records; started its initial fill of 60" in report.as_text()
+    assert SyncFill.objects.get(pk=user_sync.pk).status == SyncFill.Status.RUNNING
+    assert not OutboxEvent.objects.exists()  # the fill sends, page by page
+
+
+def test_an_empty_targets_dry_run_starts_no_fill(user_sync, users):
+    SyncFill.objects.filter(pk=user_sync.pk).delete()
+
+    report = _backup(user_sync, MemoryTarget("auth.User"), dry_run=True)
+
+    assert report.filled and report.created == 60
+    assert "would start its initial fill" in report.as_text()
+    assert not SyncFill.objects.exists()
