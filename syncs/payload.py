@@ -10,14 +10,15 @@ from collections import defaultdict
 
 from django.apps import apps
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db.models import ManyToManyField
+from django.db.models import prefetch_related_objects
 
 from platforms.conf import sync_settings
 from platforms.models import Platform
 from platforms.selectors import platform_domains_of
 from syncs.bindings import transformer_for
+from syncs.digest.records import digest_queryset, records_data
 from syncs.files.metadata import event_data_with_files
-from syncs.identity import record_key_digest, records_serialize
+from syncs.identity import record_key_digest
 from syncs.models import EventType, OutboxEvent, Sync
 
 
@@ -32,8 +33,7 @@ def _latest_per_record(rows: list[OutboxEvent]) -> list[OutboxEvent]:
 
 
 def _records_by_pk(model, pks: list[str]) -> dict[str, object]:
-    m2m = [f.name for f in model._meta.get_fields() if isinstance(f, ManyToManyField)]
-    queryset = model._default_manager.filter(pk__in=pks).prefetch_related(*m2m)
+    queryset = digest_queryset(model).filter(pk__in=pks)
     return {str(record.pk): record for record in queryset}
 
 
@@ -42,9 +42,15 @@ def _record_data(sync: Sync, records: list) -> list[dict]:
         transformer_for(sync.source_model) if sync.use_transformer_class else None
     )
     if transformer:
+        # A transformer may read many-to-many values: one query per field.
+        model = apps.get_model(sync.source_model)
+        m2m = [f.name for f in model._meta.many_to_many]
+        prefetch_related_objects(records, *m2m)
         data = [dict(transformer.transform(record)) for record in records]
         return _files_described(records, data)
-    return _files_described(records, records_serialize(records))
+    # records_serialize's output, many-to-many values read in bulk per batch.
+    data = records_data(records, m2m_sorted=False, pks_run=False)
+    return _files_described(records, data)
 
 
 def _files_described(records: list, data: list[dict]) -> list[dict]:

@@ -4,7 +4,8 @@ records_data writes what syncs.identity.records_serialize (Django's python
 serializer, with natural keys) writes for an event, field by field with the
 serializer's own rules, and two differences: many-to-many values are loaded in
 bulk per chunk of records (the serializer costs a query per record and field)
-and sorted, since their order differs between platforms. It skips the
+and sorted, since their order differs between platforms. Events use it too,
+keeping the serializer's order of many-to-many values. It skips the
 serializer's machinery around the fields, which took most of a digest's time:
 digests serialize every record of a table, on both sides.
 
@@ -76,7 +77,12 @@ def digest_queryset(model: type[models.Model]) -> models.QuerySet:
 
     In pk order, so that a chunk of it is a run of pks.
     """
-    queryset = model._default_manager.order_by("pk")
+    return _natural_key_relations(model._default_manager.order_by("pk"))
+
+
+def _natural_key_relations(queryset: models.QuerySet) -> models.QuerySet:
+    """Return ``queryset`` joining the relations its records' natural keys read."""
+    model = queryset.model
     related = [
         f.name
         for f in model._meta.concrete_model._meta.local_fields
@@ -109,37 +115,55 @@ def key_queryset(queryset: models.QuerySet, identifier: str) -> models.QuerySet:
     return bare.only(*read) if read else bare.only("pk")
 
 
-def _m2m_values(field, pks: list) -> dict:
-    """Return each record's many-to-many values of ``field``, sorted."""
+def _serializer_ordered(model: type[models.Model]) -> models.QuerySet:
+    """Return the records of ``model`` in its default manager's order, else by pk."""
+    queryset = _natural_key_relations(model._default_manager.all())
+    return queryset if queryset.ordered else queryset.order_by("pk")
+
+
+def _m2m_values(field, pks: list, *, sort: bool, run: bool) -> dict:
+    """Return each record's many-to-many values of ``field``.
+
+    Sorted, or else in the order the serializer reads them: the related
+    model's default ordering, by pk without one.
+    """
     through = field.remote_field.through._meta
     own = through.get_field(field.m2m_field_name()).attname
     other = through.get_field(field.m2m_reverse_field_name()).attname
-    # By range, not by list: a list of a chunk's pks costs more to build into
-    # a query than the query takes. Chunks are runs of pks (see digest_queryset).
+    # A run by range, not by list: a list of a chunk's pks costs more to build
+    # into a query than the query takes. Chunks are runs (see digest_queryset).
     wanted = set(pks)
-    in_range = field.remote_field.through._base_manager.filter(
-        **{f"{own}__gte": min(pks), f"{own}__lte": max(pks)}
+    lookup = (
+        {f"{own}__gte": min(pks), f"{own}__lte": max(pks)}
+        if run
+        else {f"{own}__in": wanted}
     )
-    links = [link for link in in_range.values_list(own, other) if link[0] in wanted]
+    linked = field.remote_field.through._base_manager.filter(**lookup)
+    links = [link for link in linked.values_list(own, other) if link[0] in wanted]
     if not links:
         return {}
     # The serializer reads them through the related model's default manager.
-    related = digest_queryset(field.remote_field.model).filter(
+    model = field.remote_field.model
+    related = (digest_queryset(model) if sort else _serializer_ordered(model)).filter(
         pk__in={other_id for _, other_id in links}
     )
-    if _has_natural_key(field.remote_field.model):
+    if _has_natural_key(model):
         values = {record.pk: record.natural_key() for record in related}
     else:
         values = {
             pk: pk if is_protected_type(pk) else str(pk)
             for pk in related.values_list("pk", flat=True)
         }
+    if not sort:
+        place = {pk: at for at, pk in enumerate(values)}
+        links.sort(key=lambda link: place.get(link[1], -1))
     found: dict = {}
     for own_id, other_id in links:
         if other_id in values:
             found.setdefault(own_id, []).append(values[other_id])
-    for items in found.values():
-        items.sort(key=canonical_json)
+    if sort:
+        for items in found.values():
+            items.sort(key=canonical_json)
     return found
 
 
@@ -167,12 +191,18 @@ def _field_plan(model: type[models.Model], selected: set[str] | None) -> list:
 
 
 def records_data(
-    records: list[models.Model], *, fields: Collection[str] | None = None
+    records: list[models.Model],
+    *,
+    fields: Collection[str] | None = None,
+    m2m_sorted: bool = True,
+    pks_run: bool = True,
 ) -> list[dict]:
     """Return each record's fields as records_serialize does, m2m sorted.
 
     ``fields`` restricts the result to those field names (and adds
-    PLATFORMS_FIELD when it is among them).
+    PLATFORMS_FIELD when it is among them). With ``m2m_sorted`` false,
+    many-to-many values keep the serializer's order. ``pks_run`` tells that
+    the records are a run of pks (a digest's chunk), not any set of records.
     """
     if not records:
         return []
@@ -180,7 +210,7 @@ def records_data(
     selected = None if fields is None else set(fields)
     pks = [record.pk for record in records]
     m2m = {
-        field.name: _m2m_values(field, pks)
+        field.name: _m2m_values(field, pks, sort=m2m_sorted, run=pks_run)
         for field in model._meta.concrete_model._meta.local_many_to_many
         if _m2m_bulk_loadable(field) and (selected is None or field.name in selected)
     }

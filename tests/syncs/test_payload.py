@@ -3,9 +3,11 @@ import json
 import pytest
 from django.contrib.auth.models import Group, Permission, User
 from django.contrib.contenttypes.models import ContentType
+from django.core.serializers.json import DjangoJSONEncoder
 
 from platforms.services import platform_relations_add
 from syncs.bindings import bindings_reset
+from syncs.identity import records_serialize
 from syncs.models import OutboxEvent
 from syncs.payload import envelope_build
 from tests.factories import PlatformFactory, SyncFactory, UserFactory
@@ -257,3 +259,48 @@ def test_bound_transformer_is_not_used_by_a_sync_that_does_not_ask_for_it(
 
     assert event["data"]["username"] == "ada"
     assert "password" in event["data"]
+
+
+def test_event_data_is_what_records_serialize_writes(current_platform, target):
+    from demoapp.models import Document
+
+    for label in ("auth.User", "auth.Group", "auth.Permission", "demoapp.Document"):
+        SyncFactory(
+            source_platform=current_platform,
+            target_platform=target,
+            source_model=label,
+            target_model=label,
+        )
+    editors, writers = Group.objects.create(name="ed"), Group.objects.create(name="wr")
+    # Their Meta.ordering, their pk order and their natural keys' order differ.
+    granted = Permission.objects.filter(
+        codename__in=["view_permission", "add_group", "change_logentry"]
+    )
+    editors.permissions.add(*granted)
+    ada = UserFactory(username="ada")
+    ada.groups.add(editors, writers)
+    ada.user_permissions.add(*granted)
+    UserFactory(username="bob")
+    Document.objects.create(slug="a", title="A", attachment="documents/a.png")
+    Permission.objects.create(
+        codename="audit_user",
+        name="Can audit user",
+        content_type=ContentType.objects.get_for_model(User),
+    )
+    records = {
+        (event["source_model"], event["source_pk"]): event["data"]
+        for event in _events(current_platform, target)
+    }
+
+    for model in (User, Group, Document):
+        expected = records_serialize(list(model.objects.order_by("pk")))
+        found = [records[(model._meta.label, str(pk))] for pk in _pks(model)]
+        assert found == json.loads(json.dumps(expected, cls=DjangoJSONEncoder))
+    audit = Permission.objects.get(codename="audit_user")
+    assert records[("auth.Permission", str(audit.pk))] == json.loads(
+        json.dumps(records_serialize([audit])[0], cls=DjangoJSONEncoder)
+    )
+
+
+def _pks(model) -> list:
+    return list(model.objects.order_by("pk").values_list("pk", flat=True))
