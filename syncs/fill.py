@@ -220,10 +220,13 @@ def _page_queue(fill: SyncFill, queryset, identifier: str) -> int:
         )
         for record in records
     ]
+    first = fill.first_event_id is None
     with transaction.atomic():
-        if fill.first_event_id is None:
-            last = OutboxEvent._base_manager.aggregate(last=Max("pk"))["last"]
-            fill.first_event_id = (last or 0) + 1
+        if first:  # MySQL alone gives bulk-created rows no pks back: the next id
+            newest = OutboxEvent._base_manager.aggregate(newest=Max("pk"))["newest"]
+        repair_write(rows=rows)
+        if first:
+            fill.first_event_id = rows[0].pk or (newest or 0) + 1
         fill.after = str(records[-1].pk)
         fill.queued += len(records)
         moved = SyncFill.objects.filter(
@@ -232,8 +235,7 @@ def _page_queue(fill: SyncFill, queryset, identifier: str) -> int:
             after=fill.after, queued=fill.queued, first_event_id=fill.first_event_id
         )
         if not moved:
-            raise _Restarted
-        repair_write(rows=rows)
+            raise _Restarted  # rolls the page's rows back
     return len(records)
 
 
