@@ -36,6 +36,7 @@ from syncs.digest.records import key_queryset
 from syncs.digest.scan import record_key_of
 from syncs.identity import IdentityError, model_identifier_require
 from syncs.models import EventType, OutboxEvent, Sync, SyncFill
+from syncs.outbox import outbox_retry
 from syncs.workqueue import work_lease_renew, work_request, work_run
 
 logger = logging.getLogger(__name__)
@@ -125,8 +126,6 @@ def fill_retry(fill: SyncFill) -> int:
 
     Return how many rows are sent again. The fill resumes at its cursor.
     """
-    from syncs.outbox import outbox_retry
-
     with transaction.atomic():
         retried = outbox_retry(queryset=_rows(fill).filter(status__in=_UNDELIVERED))
         SyncFill.objects.filter(pk=fill.pk).update(
