@@ -1,11 +1,14 @@
 """factory-boy factories for the project's models."""
 
+import uuid
+
 import factory
 from django.contrib.auth import get_user_model
 
 from platforms.credentials import api_token_generate, signing_secret_generate
 from platforms.models import Platform
 from syncs.models import Sync
+from webhooks.models import InboxEvent
 
 
 class PlatformFactory(factory.django.DjangoModelFactory):
@@ -43,3 +46,18 @@ class AdminFactory(UserFactory):
     username = factory.Sequence(lambda n: f"admin{n}")
     is_staff = True
     is_superuser = True
+
+
+def inbox_event(sync, key, *, version: int = 1, data=None, **fields) -> InboxEvent:
+    """Store an event as the webhook would, for ``sync``'s target model."""
+    return InboxEvent.objects.create(
+        source_platform=sync.source_platform,
+        sync=sync,
+        event_id=f"evt-{uuid.uuid4().hex}",
+        version=version,
+        event_type=fields.pop("event_type", "updated"),
+        model_label=sync.target_model,
+        object_key=key,
+        data={} if data is None else data,
+        **fields,
+    )

@@ -1,7 +1,5 @@
 """SyncJob: inbox events applied to this platform's records."""
 
-import uuid
-
 import pytest
 from django.contrib.auth.models import Group, Permission, User
 from django.db import OperationalError
@@ -11,27 +9,12 @@ from platforms.services import platform_relations_get, platform_relations_set
 from syncs.bindings import bindings_reset
 from syncs.models import OutboxEvent, Sync
 from syncs.payload import envelope_build
-from tests.factories import PlatformFactory, SyncFactory, UserFactory
+from tests.factories import PlatformFactory, SyncFactory, UserFactory, inbox_event
 from tests.webhooks.signed import envelope, user_data, user_event, webhook_post
 from webhooks.apply import inbox_apply_batch
 from webhooks.models import AppliedVersion, InboxEvent
 
 pytestmark = pytest.mark.django_db
-
-
-def _inbox(sync: Sync, key, *, version: int = 1, data=None, **fields) -> InboxEvent:
-    """Store an event as the webhook would, for ``sync``'s target model."""
-    return InboxEvent.objects.create(
-        source_platform=sync.source_platform,
-        sync=sync,
-        event_id=f"evt-{uuid.uuid4().hex}",
-        version=version,
-        event_type=fields.pop("event_type", "updated"),
-        model_label=sync.target_model,
-        object_key=key,
-        data={} if data is None else data,
-        **fields,
-    )
 
 
 def _apply() -> int:
@@ -55,7 +38,7 @@ def password_sync(user_sync):
 
 
 def test_create_makes_the_user_whose_password_still_checks(password_sync):
-    event = _inbox(
+    event = inbox_event(
         password_sync,
         ["alice"],
         data=user_data("alice", password="original-pass"),
@@ -115,7 +98,7 @@ def test_envelope_built_by_a_sender_is_accepted_and_applied(
 def test_update_writes_the_fields_sent_and_keeps_the_others(user_sync):
     alice = UserFactory(username="alice", first_name="Old", last_name="Keeps")
 
-    _inbox(user_sync, ["alice"], data={"first_name": "New"})
+    inbox_event(user_sync, ["alice"], data={"first_name": "New"})
     _apply()
 
     alice.refresh_from_db()
@@ -129,7 +112,7 @@ def test_update_matches_by_natural_key_not_by_id(user_sync):
     UserFactory(username="bob")
     alice = UserFactory(username="alice")
 
-    _inbox(user_sync, ["alice"], data={"first_name": "Al"})
+    inbox_event(user_sync, ["alice"], data={"first_name": "Al"})
     _apply()
 
     assert User.objects.get(pk=alice.pk).first_name == "Al"
@@ -139,7 +122,7 @@ def test_update_matches_by_natural_key_not_by_id(user_sync):
 def test_should_delete_removes_the_record(user_sync):
     UserFactory(username="alice")
 
-    event = _inbox(user_sync, ["alice"], should_delete=True, event_type="deleted")
+    event = inbox_event(user_sync, ["alice"], should_delete=True, event_type="deleted")
     _apply()
 
     assert not User.objects.filter(username="alice").exists()
@@ -147,7 +130,7 @@ def test_should_delete_removes_the_record(user_sync):
 
 
 def test_should_delete_of_a_record_not_here_is_applied_quietly(user_sync):
-    event = _inbox(user_sync, ["ghost"], should_delete=True, event_type="deleted")
+    event = inbox_event(user_sync, ["ghost"], should_delete=True, event_type="deleted")
 
     _apply()
 
@@ -158,7 +141,7 @@ def test_should_delete_of_a_record_not_here_is_applied_quietly(user_sync):
 def test_should_delete_wins_over_data(user_sync):
     UserFactory(username="alice")
 
-    _inbox(user_sync, ["alice"], data=user_data("alice"), should_delete=True)
+    inbox_event(user_sync, ["alice"], data=user_data("alice"), should_delete=True)
     _apply()
 
     assert not User.objects.filter(username="alice").exists()
@@ -173,7 +156,7 @@ def test_groups_are_set_by_natural_key(user_sync):
     alice = UserFactory(username="alice")
     alice.groups.add(Group.objects.get(name="readers"))
 
-    _inbox(user_sync, ["alice"], data={"groups": [["editors"]]})
+    inbox_event(user_sync, ["alice"], data={"groups": [["editors"]]})
     _apply()
 
     assert list(alice.groups.all()) == [editors]
@@ -183,17 +166,17 @@ def test_new_user_gets_its_groups(user_sync):
     editors = Group.objects.create(name="editors")
 
     data = user_data("alice", groups=[["editors"]])
-    _inbox(user_sync, ["alice"], data=data, event_type="created")
+    inbox_event(user_sync, ["alice"], data=data, event_type="created")
     _apply()
 
     assert list(User.objects.get(username="alice").groups.all()) == [editors]
 
 
 def test_missing_group_fails_its_event_and_the_batch_goes_on(user_sync):
-    bad = _inbox(
+    bad = inbox_event(
         user_sync, ["alice"], version=1, data=user_data("alice", groups=[["ghosts"]])
     )
-    good = _inbox(user_sync, ["bob"], version=2, data=user_data("bob"))
+    good = inbox_event(user_sync, ["bob"], version=2, data=user_data("bob"))
 
     assert _apply() == 2
 
@@ -218,13 +201,13 @@ def test_missing_foreign_key_fails_its_event_and_the_batch_goes_on(
         source_model="auth.Permission",
         target_model="auth.Permission",
     )
-    bad = _inbox(
+    bad = inbox_event(
         sync,
         ["fly", "auth", "user"],
         version=1,
         data={"name": "Can fly", "codename": "fly", "content_type": ["nowhere", "x"]},
     )
-    good = _inbox(
+    good = inbox_event(
         sync,
         ["swim", "auth", "user"],
         version=2,
@@ -240,10 +223,10 @@ def test_missing_foreign_key_fails_its_event_and_the_batch_goes_on(
 
 
 def test_later_good_batch_clears_the_sync_error(user_sync):
-    _inbox(user_sync, ["alice"], data=user_data("alice", groups=[["ghosts"]]))
+    inbox_event(user_sync, ["alice"], data=user_data("alice", groups=[["ghosts"]]))
     _apply()
 
-    _inbox(user_sync, ["bob"], version=2, data=user_data("bob"))
+    inbox_event(user_sync, ["bob"], version=2, data=user_data("bob"))
     _apply()
 
     user_sync.refresh_from_db()
@@ -255,8 +238,8 @@ def test_failed_event_leaves_nothing_of_its_writes(user_sync, settings):
     """A handler that writes and then fails is rolled back to its savepoint."""
     settings.SYNC_BINDINGS = {"auth.User": f"{__name__}.GroupNamingHandler"}
     bindings_reset()
-    bad = _inbox(user_sync, ["boom"], version=1, data={"first_name": "x"})
-    _inbox(user_sync, ["bob"], version=2, data={"first_name": "y"})
+    bad = inbox_event(user_sync, ["boom"], version=1, data={"first_name": "x"})
+    inbox_event(user_sync, ["bob"], version=2, data={"first_name": "y"})
 
     _apply()
 
@@ -281,8 +264,8 @@ class DatabaseTroubleHandler:
 def test_database_trouble_rolls_the_batch_back_to_retry_it(user_sync, settings):
     settings.SYNC_BINDINGS = {"auth.User": f"{__name__}.DatabaseTroubleHandler"}
     bindings_reset()
-    first = _inbox(user_sync, ["alice"], version=1)
-    trouble = _inbox(user_sync, ["trouble"], version=2)
+    first = inbox_event(user_sync, ["alice"], version=1)
+    trouble = inbox_event(user_sync, ["trouble"], version=2)
 
     with pytest.raises(OperationalError):
         _apply()
@@ -300,7 +283,7 @@ def test_model_without_an_identity_fails_its_event(source, current_platform):
         source_model="admin.LogEntry",
         target_model="admin.LogEntry",
     )
-    event = _inbox(sync, 1, data={"object_repr": "x"})
+    event = inbox_event(sync, 1, data={"object_repr": "x"})
 
     _apply()
 
@@ -314,10 +297,10 @@ def test_model_without_an_identity_fails_its_event(source, current_platform):
 
 def test_older_version_after_a_newer_one_is_skipped(user_sync):
     UserFactory(username="alice")
-    _inbox(user_sync, ["alice"], version=5, data={"first_name": "New"})
+    inbox_event(user_sync, ["alice"], version=5, data={"first_name": "New"})
     _apply()
 
-    late = _inbox(user_sync, ["alice"], version=3, data={"first_name": "Old"})
+    late = inbox_event(user_sync, ["alice"], version=3, data={"first_name": "Old"})
     _apply()
 
     late.refresh_from_db()
@@ -328,10 +311,10 @@ def test_older_version_after_a_newer_one_is_skipped(user_sync):
 
 def test_older_delete_after_a_newer_update_does_not_delete(user_sync):
     UserFactory(username="alice")
-    _inbox(user_sync, ["alice"], version=5, data={"first_name": "New"})
+    inbox_event(user_sync, ["alice"], version=5, data={"first_name": "New"})
     _apply()
 
-    _inbox(user_sync, ["alice"], version=4, should_delete=True)
+    inbox_event(user_sync, ["alice"], version=4, should_delete=True)
     _apply()
 
     assert User.objects.filter(username="alice").exists()
@@ -339,10 +322,10 @@ def test_older_delete_after_a_newer_update_does_not_delete(user_sync):
 
 def test_same_version_again_is_skipped(user_sync):
     UserFactory(username="alice")
-    _inbox(user_sync, ["alice"], version=5, data={"first_name": "First"})
+    inbox_event(user_sync, ["alice"], version=5, data={"first_name": "First"})
     _apply()
 
-    again = _inbox(user_sync, ["alice"], version=5, data={"first_name": "Again"})
+    again = inbox_event(user_sync, ["alice"], version=5, data={"first_name": "Again"})
     _apply()
 
     assert _status(again) == InboxEvent.Status.SKIPPED
@@ -351,8 +334,8 @@ def test_same_version_again_is_skipped(user_sync):
 
 def test_batch_is_applied_in_version_order_not_arrival_order(user_sync):
     UserFactory(username="alice")
-    newer = _inbox(user_sync, ["alice"], version=9, data={"first_name": "Newest"})
-    older = _inbox(user_sync, ["alice"], version=2, data={"first_name": "Older"})
+    newer = inbox_event(user_sync, ["alice"], version=9, data={"first_name": "Newest"})
+    older = inbox_event(user_sync, ["alice"], version=2, data={"first_name": "Older"})
 
     _apply()
 
@@ -362,7 +345,7 @@ def test_batch_is_applied_in_version_order_not_arrival_order(user_sync):
 
 
 def test_applied_version_is_recorded_per_source_and_record(user_sync):
-    _inbox(user_sync, ["alice"], version=7, data=user_data("alice"))
+    inbox_event(user_sync, ["alice"], version=7, data=user_data("alice"))
 
     _apply()
 
@@ -380,20 +363,22 @@ def test_versions_of_another_source_do_not_make_an_event_stale(
         source_platform=PlatformFactory(domain="c.test"),
         target_platform=current_platform,
     )
-    _inbox(other, ["alice"], version=100, data={"first_name": "From C"})
+    inbox_event(other, ["alice"], version=100, data={"first_name": "From C"})
     _apply()
 
-    _inbox(user_sync, ["alice"], version=1, data={"first_name": "From B"})
+    inbox_event(user_sync, ["alice"], version=1, data={"first_name": "From B"})
     _apply()
 
     assert User.objects.get(username="alice").first_name == "From B"
 
 
 def test_failed_event_does_not_advance_the_version(user_sync):
-    _inbox(user_sync, ["alice"], version=5, data=user_data("a", groups=[["ghost"]]))
+    inbox_event(
+        user_sync, ["alice"], version=5, data=user_data("a", groups=[["ghost"]])
+    )
     _apply()
 
-    retry = _inbox(user_sync, ["alice"], version=4, data=user_data("alice"))
+    retry = inbox_event(user_sync, ["alice"], version=4, data=user_data("alice"))
     _apply()
 
     assert _status(retry) == InboxEvent.Status.APPLIED
@@ -408,7 +393,7 @@ def test_if_exists_skip_leaves_an_existing_record_alone(user_sync):
     user_sync.save()
     UserFactory(username="alice", first_name="Mine")
 
-    event = _inbox(user_sync, ["alice"], data={"first_name": "Theirs"})
+    event = inbox_event(user_sync, ["alice"], data={"first_name": "Theirs"})
     _apply()
 
     assert _status(event) == InboxEvent.Status.SKIPPED
@@ -419,7 +404,7 @@ def test_if_exists_skip_still_creates_a_missing_record(user_sync):
     user_sync.if_exists = Sync.IfExists.SKIP
     user_sync.save()
 
-    event = _inbox(user_sync, ["alice"], data=user_data("alice"))
+    event = inbox_event(user_sync, ["alice"], data=user_data("alice"))
     _apply()
 
     assert _status(event) == InboxEvent.Status.APPLIED
@@ -431,7 +416,7 @@ def test_if_exists_error_fails_the_event_and_flags_the_sync(user_sync):
     user_sync.save()
     UserFactory(username="alice", first_name="Mine")
 
-    event = _inbox(user_sync, ["alice"], data={"first_name": "Theirs"})
+    event = inbox_event(user_sync, ["alice"], data={"first_name": "Theirs"})
     _apply()
 
     event.refresh_from_db()
@@ -447,7 +432,7 @@ def test_if_exists_error_still_creates_a_missing_record(user_sync):
     user_sync.if_exists = Sync.IfExists.ERROR
     user_sync.save()
 
-    event = _inbox(user_sync, ["alice"], data=user_data("alice"))
+    event = inbox_event(user_sync, ["alice"], data=user_data("alice"))
     _apply()
 
     assert _status(event) == InboxEvent.Status.APPLIED
@@ -458,7 +443,7 @@ def test_if_exists_update_overwrites_an_existing_record(user_sync):
     assert user_sync.if_exists == Sync.IfExists.UPDATE
     UserFactory(username="alice", first_name="Mine")
 
-    _inbox(user_sync, ["alice"], data={"first_name": "Theirs"})
+    inbox_event(user_sync, ["alice"], data={"first_name": "Theirs"})
     _apply()
 
     assert User.objects.get(username="alice").first_name == "Theirs"
@@ -470,7 +455,7 @@ def test_deletes_are_applied_whatever_if_exists_says(user_sync, if_exists):
     user_sync.save()
     UserFactory(username="alice")
 
-    _inbox(user_sync, ["alice"], should_delete=True)
+    inbox_event(user_sync, ["alice"], should_delete=True)
     _apply()
 
     assert not User.objects.filter(username="alice").exists()
@@ -498,7 +483,7 @@ def group_handler(settings):
 
 
 def test_handler_binding_replaces_the_upsert(user_sync, group_handler):
-    event = _inbox(user_sync, ["alice"], data=user_data("alice"))
+    event = inbox_event(user_sync, ["alice"], data=user_data("alice"))
 
     _apply()
 
@@ -510,7 +495,7 @@ def test_handler_binding_replaces_the_upsert(user_sync, group_handler):
 def test_handler_binding_replaces_the_delete(user_sync, group_handler):
     UserFactory(username="alice")
 
-    _inbox(user_sync, ["alice"], should_delete=True)
+    inbox_event(user_sync, ["alice"], should_delete=True)
     _apply()
 
     assert Group.objects.filter(name="deleted alice").exists()
@@ -522,7 +507,7 @@ def test_handler_binding_is_not_called_when_if_exists_skips(user_sync, group_han
     user_sync.save()
     UserFactory(username="alice")
 
-    _inbox(user_sync, ["alice"], data={"first_name": "x"})
+    inbox_event(user_sync, ["alice"], data={"first_name": "x"})
     _apply()
 
     assert not Group.objects.exists()
@@ -541,7 +526,7 @@ def test_platform_relations_are_applied_to_the_record(
 ):
     third = PlatformFactory(domain="c.test")
 
-    _inbox(
+    inbox_event(
         user_sync,
         ["alice"],
         data=user_data("alice"),
@@ -559,7 +544,7 @@ def test_platform_relations_are_replaced_not_added(
     alice = UserFactory(username="alice")
     platform_relations_set(record=alice, platforms=[current_platform, source])
 
-    _inbox(user_sync, ["alice"], data={"first_name": "x"}, platforms=["b.test"])
+    inbox_event(user_sync, ["alice"], data={"first_name": "x"}, platforms=["b.test"])
     _apply()
 
     assert list(platform_relations_get(record=alice)) == [source]
@@ -571,7 +556,7 @@ def test_event_without_platforms_leaves_the_relations_alone(
     alice = UserFactory(username="alice")
     platform_relations_set(record=alice, platforms=[current_platform])
 
-    _inbox(user_sync, ["alice"], data={"first_name": "x"}, platforms=None)
+    inbox_event(user_sync, ["alice"], data={"first_name": "x"}, platforms=None)
     _apply()
 
     assert list(platform_relations_get(record=alice)) == [current_platform]
@@ -580,7 +565,7 @@ def test_event_without_platforms_leaves_the_relations_alone(
 def test_platform_relations_are_ignored_for_models_not_listed(
     user_sync, current_platform
 ):
-    _inbox(user_sync, ["alice"], data=user_data("alice"), platforms=["a.test"])
+    inbox_event(user_sync, ["alice"], data=user_data("alice"), platforms=["a.test"])
 
     _apply()
 
@@ -597,7 +582,7 @@ def test_applied_change_is_not_sent_back_to_its_source_but_goes_on_elsewhere(
     third = PlatformFactory(domain="c.test")
     back = SyncFactory(source_platform=current_platform, target_platform=source)
     onward = SyncFactory(source_platform=current_platform, target_platform=third)
-    _inbox(user_sync, ["alice"], data=user_data("alice"), event_type="created")
+    inbox_event(user_sync, ["alice"], data=user_data("alice"), event_type="created")
 
     with django_capture_on_commit_callbacks(execute=False):
         _apply()
@@ -613,7 +598,7 @@ def test_local_change_after_apply_is_sent_to_the_source_again(
 ):
     """The loop guard covers the apply only, not later edits made here."""
     back = SyncFactory(source_platform=current_platform, target_platform=source)
-    _inbox(user_sync, ["alice"], data=user_data("alice"))
+    inbox_event(user_sync, ["alice"], data=user_data("alice"))
     with django_capture_on_commit_callbacks(execute=False):
         _apply()
         alice = User.objects.get(username="alice")
@@ -629,7 +614,7 @@ def test_applied_delete_is_not_sent_back_to_its_source(
     UserFactory(username="alice")
     back = SyncFactory(source_platform=current_platform, target_platform=source)
 
-    _inbox(user_sync, ["alice"], should_delete=True)
+    inbox_event(user_sync, ["alice"], should_delete=True)
     with django_capture_on_commit_callbacks(execute=False):
         _apply()
 
@@ -639,7 +624,7 @@ def test_applied_delete_is_not_sent_back_to_its_source(
 def test_apply_sets_last_sync_and_clears_errors(user_sync):
     Sync.objects.filter(pk=user_sync.pk).update(has_errors=True, error_message="old")
 
-    _inbox(user_sync, ["alice"], data=user_data("alice"))
+    inbox_event(user_sync, ["alice"], data=user_data("alice"))
     _apply()
 
     user_sync.refresh_from_db()
@@ -649,7 +634,7 @@ def test_apply_sets_last_sync_and_clears_errors(user_sync):
 
 
 def test_event_of_a_sync_made_inactive_since_is_skipped(user_sync):
-    event = _inbox(user_sync, ["alice"], data=user_data("alice"))
+    event = inbox_event(user_sync, ["alice"], data=user_data("alice"))
     user_sync.status = False
     user_sync.save()
 
@@ -662,7 +647,7 @@ def test_event_of_a_sync_made_inactive_since_is_skipped(user_sync):
 
 
 def test_event_of_a_deleted_sync_is_skipped(user_sync):
-    event = _inbox(user_sync, ["alice"], data=user_data("alice"))
+    event = inbox_event(user_sync, ["alice"], data=user_data("alice"))
     user_sync.delete()
 
     _apply()
@@ -676,7 +661,7 @@ def test_event_of_a_deleted_sync_is_skipped(user_sync):
 
 def test_batch_takes_at_most_size_events_in_arrival_order(user_sync):
     events = [
-        _inbox(user_sync, [f"u{v}"], version=v, data=user_data(f"u{v}"))
+        inbox_event(user_sync, [f"u{v}"], version=v, data=user_data(f"u{v}"))
         for v in (3, 1, 2)
     ]
 
@@ -688,7 +673,7 @@ def test_batch_takes_at_most_size_events_in_arrival_order(user_sync):
 
 
 def test_applied_events_are_not_applied_again(user_sync):
-    _inbox(user_sync, ["alice"], data=user_data("alice"))
+    inbox_event(user_sync, ["alice"], data=user_data("alice"))
     _apply()
     User.objects.filter(username="alice").update(first_name="Changed here")
 

@@ -1,14 +1,12 @@
 """SyncJob in bulk: a batch of plain upserts, its records read in one query."""
 
-import uuid
-
 import pytest
 from django.contrib.auth.models import User
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from syncs.models import Sync
-from tests.factories import UserFactory
+from tests.factories import UserFactory, inbox_event
 from tests.webhooks.signed import user_data
 from webhooks.apply import inbox_apply_batch
 from webhooks.models import AppliedVersion, InboxEvent
@@ -17,14 +15,11 @@ pytestmark = pytest.mark.django_db
 
 
 def _inbox(sync: Sync, name: str, *, version: int, **fields) -> InboxEvent:
-    return InboxEvent.objects.create(
-        source_platform=sync.source_platform,
-        sync=sync,
-        event_id=f"evt-{uuid.uuid4().hex}",
+    return inbox_event(
+        sync,
+        [name],
         version=version,
         event_type=fields.pop("event_type", "updated"),
-        model_label=sync.target_model,
-        object_key=[name],
         source_pk=fields.pop("source_pk", ""),
         data=user_data(fields.pop("username", name), password="!", **fields),
     )

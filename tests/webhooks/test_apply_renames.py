@@ -5,7 +5,6 @@ the row it became, so a new username or slug renames that row.
 """
 
 import json
-import uuid
 
 import pytest
 from django.contrib.auth.models import Group, User
@@ -14,7 +13,7 @@ from django.utils import timezone
 from demoapp.models import Document
 from syncs.models import OutboxEvent, Sync
 from syncs.payload import envelope_build
-from tests.factories import PlatformFactory, SyncFactory, UserFactory
+from tests.factories import PlatformFactory, SyncFactory, UserFactory, inbox_event
 from tests.webhooks.signed import envelope, user_data, user_event, webhook_post
 from webhooks.apply import inbox_apply_batch
 from webhooks.models import AppliedVersion, InboxEvent, RecordLink
@@ -22,24 +21,9 @@ from webhooks.models import AppliedVersion, InboxEvent, RecordLink
 pytestmark = pytest.mark.django_db
 
 
-def _inbox(sync: Sync, key, *, version: int, data=None, **fields) -> InboxEvent:
-    """Store an event as the webhook would, for ``sync``'s target model."""
-    return InboxEvent.objects.create(
-        source_platform=sync.source_platform,
-        sync=sync,
-        event_id=f"evt-{uuid.uuid4().hex}",
-        version=version,
-        event_type=fields.pop("event_type", "updated"),
-        model_label=sync.target_model,
-        object_key=key,
-        data={} if data is None else data,
-        **fields,
-    )
-
-
 def _user(sync: Sync, name: str, *, pk: str, version: int, **fields) -> InboxEvent:
     """Store an event for the source's user ``pk``, now named ``name``."""
-    return _inbox(
+    return inbox_event(
         sync,
         [name],
         version=version,
@@ -89,7 +73,9 @@ def test_renamed_user_keeps_its_row_password_hash_and_groups(password_sync):
     before = User.objects.get(username="x_old")
 
     renamed = user_data("x_new", groups=[["editors"]]) | {"password": before.password}
-    event = _inbox(password_sync, ["x_new"], version=2, source_pk="7", data=renamed)
+    event = inbox_event(
+        password_sync, ["x_new"], version=2, source_pk="7", data=renamed
+    )
     _apply()
 
     assert _status(event) == ("applied", "")
@@ -103,7 +89,7 @@ def test_renamed_user_keeps_its_row_password_hash_and_groups(password_sync):
 
 
 def test_renamed_document_keeps_its_row(doc_sync):
-    _inbox(
+    inbox_event(
         doc_sync,
         "draft",
         version=1,
@@ -114,7 +100,7 @@ def test_renamed_document_keeps_its_row(doc_sync):
     before = Document.objects.get()
 
     data = {"slug": "final", "title": "Final"}
-    event = _inbox(doc_sync, "final", version=2, source_pk="3", data=data)
+    event = inbox_event(doc_sync, "final", version=2, source_pk="3", data=data)
     _apply()
 
     assert _status(event) == ("applied", "")
@@ -136,7 +122,9 @@ def test_delete_after_a_rename_deletes_the_renamed_row(user_sync):
     _apply()
     UserFactory(username="x_new")  # the target's own user, not the source's
 
-    gone = _inbox(user_sync, ["x_new"], version=2, source_pk="7", event_type="deleted")
+    gone = inbox_event(
+        user_sync, ["x_new"], version=2, source_pk="7", event_type="deleted"
+    )
     _apply()
 
     assert _status(gone) == ("applied", "")
@@ -238,9 +226,9 @@ def test_reordered_events_in_one_batch_converge(user_sync):
 def test_events_without_source_pk_still_match_by_key(user_sync):
     alice = UserFactory(username="alice", first_name="Old")
 
-    _inbox(user_sync, ["alice"], version=3, data={"first_name": "New"})
+    inbox_event(user_sync, ["alice"], version=3, data={"first_name": "New"})
     _apply()
-    stale = _inbox(user_sync, ["alice"], version=2, data={"first_name": "Stale"})
+    stale = inbox_event(user_sync, ["alice"], version=2, data={"first_name": "Stale"})
     _apply()
 
     alice.refresh_from_db()
@@ -253,7 +241,7 @@ def test_events_without_source_pk_still_match_by_key(user_sync):
 def test_record_applied_before_links_is_linked_by_its_key(user_sync):
     """A record an older sender created is found by key once, then by link."""
     alice = UserFactory(username="alice")
-    _inbox(user_sync, ["alice"], version=3, data={"first_name": "Old sender"})
+    inbox_event(user_sync, ["alice"], version=3, data={"first_name": "Old sender"})
     _apply()
 
     _user(user_sync, "alice", pk="7", version=4)
