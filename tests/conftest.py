@@ -5,6 +5,7 @@ from hypothesis import settings as hypothesis_settings
 from rest_framework.test import APIClient
 
 from platforms.conf import sync_settings
+from platforms.models import Platform
 from tests.factories import AdminFactory, PlatformFactory
 
 # The property tests (hypothesis, schemathesis) run the same examples on every
@@ -37,6 +38,14 @@ def _fresh_sync_caches():
 def current_platform(settings):
     """The Platform row this process runs as (SYNC_PLATFORM_DOMAIN)."""
     return PlatformFactory(name="A", domain=sync_settings.SYNC_PLATFORM_DOMAIN)
+
+
+@pytest.fixture
+def master(current_platform):
+    """This process's platform, as the cluster's master."""
+    Platform.objects.filter(pk=current_platform.pk).update(master=True)
+    current_platform.refresh_from_db()
+    return current_platform
 
 
 @pytest.fixture

@@ -13,13 +13,6 @@ from tests.factories import PlatformFactory
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def master(current_platform):
-    Platform.objects.filter(pk=current_platform.pk).update(master=True)
-    current_platform.refresh_from_db()
-    return current_platform
-
-
 def _run(*args: str) -> str:
     out = StringIO()
     call_command("sync_keys", *args, stdout=out)

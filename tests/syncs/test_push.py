@@ -5,7 +5,6 @@ import json
 import pytest
 from django.db import transaction
 
-from platforms.models import Platform
 from platforms.roster import roster_body
 from platforms.services import platforms_push_all
 from syncs import tasks
@@ -14,13 +13,6 @@ from tests.factories import PlatformFactory, SyncFactory
 from tests.syncs.webhook_peer import Answer, WebhookPeer
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def master(current_platform):
-    Platform.objects.filter(pk=current_platform.pk).update(master=True)
-    current_platform.refresh_from_db()
-    return current_platform
 
 
 @pytest.fixture
