@@ -9,10 +9,8 @@ from webhooks.envelope import (
     MAX_DEPTH,
     EnvelopeRefused,
     EnvelopeSerializer,
-    EventSerializer,
     envelope_parse,
     envelope_sync_for,
-    event_plain,
     fields_check,
     fields_mapped,
 )
@@ -92,42 +90,6 @@ def test_should_delete_takes_json_booleans(value):
 
     assert serializer.is_valid()
     assert serializer.validated_data["events"][0]["should_delete"] is value
-
-
-_ODD_VALUES = {
-    "id": [" evt-1", "evt-1\n", "", "x" * 65, 7, None],
-    "version": [True, 1.0, "1", 0, 2**63, None],
-    "type": ["created ", "Created", ["created"], {}, None],
-    "model": [" auth.User", "auth.User\n", "auth", "a." + "b" * 254, 3],
-    "key": [[], [True], [2**63], {"a": 1}, 1.5, None],
-    "source_pk": [" 1", "1\n", "", "\u00e9", "x" * 256, 5, None],
-    "data": [[], "x", None, {}, {"a": None, "b": [1, {"c": "\u00e9"}]}],
-    "should_delete": [0, "false", None],
-    "platforms": [None, [], [" a.test"], ["a.test\n"], ["\u00e9.test"], [""], "a"],
-}
-
-
-@pytest.mark.parametrize(
-    "name,value", [(name, v) for name, values in _ODD_VALUES.items() for v in values]
-)
-def test_plain_path_accepts_only_what_the_serializer_keeps_unchanged(name, value):
-    for event in (user_event("alice", **{name: value}), user_event("alice")):
-        serializer = EventSerializer(data=event)
-        valid = serializer.is_valid()
-        plain = event_plain(event)
-
-        assert plain is None or (valid and plain == serializer.validated_data)
-
-
-def test_plain_path_takes_a_usual_event_and_leaves_others_to_the_serializer():
-    event = user_event("alice", source_pk="7", platforms=["a.test"])
-
-    serializer = EventSerializer(data=event)
-
-    assert serializer.is_valid()
-    assert event_plain(event) == serializer.validated_data
-    assert event_plain({key: v for key, v in event.items() if key != "id"}) is None
-    assert event_plain([event]) is None
 
 
 # --- field mappings -------------------------------------------------------------------
