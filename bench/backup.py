@@ -299,11 +299,11 @@ class WireMeter:
 
 def agent(platform, command: str, *args: str) -> dict:
     """Run an agent command inside a platform's env; return its JSON."""
-    from tests.harness import _process_env
+    from harness.processes import process_env
 
     result = subprocess.run(
         [sys.executable, str(Path(__file__)), "--agent", command, *args],
-        env=_process_env(platform.env),
+        env=process_env(platform.env),
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -422,7 +422,7 @@ def main() -> None:
     )
     args = parser.parse_args()
     stack = stack_use(args)
-    from tests.harness import Cluster
+    from harness.cluster import Cluster
 
     folder = Path(tempfile.mkdtemp(prefix="mooxsync-bench-backup-"))
     env = {"SYNC_LOG_LEVEL": "WARNING"}

@@ -132,13 +132,13 @@ def fill(cluster, meter: WireMeter, count: int) -> dict:
         memory.watch(f"{key[1].upper()} web", cluster[key].web.pid)
         memory.watch(f"{key[1].upper()} worker", cluster[key].worker.pid)
     meter.reset()
-    from tests.harness import _process_env
+    from harness.processes import process_env
 
     started = time.perf_counter()
     command = subprocess.Popen(
         [sys.executable, "manage.py", "sync_backup", "--fill", "--sync", "1"],
         cwd=ROOT,
-        env=_process_env(s.env),
+        env=process_env(s.env),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -220,7 +220,7 @@ def main() -> None:
     stack_arguments(parser)
     args = parser.parse_args()
     stack = stack_use(args)
-    from tests.harness import Cluster
+    from harness.cluster import Cluster
 
     folder = Path(tempfile.mkdtemp(prefix="mooxsync-bench-fill-"))
     env = {"SYNC_LOG_LEVEL": "WARNING"}

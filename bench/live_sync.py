@@ -33,7 +33,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.agent import peer_counter  # noqa: E402
-from tests.harness import Cluster, _process_env  # noqa: E402
+from harness.cluster import Cluster  # noqa: E402
+from harness.processes import process_env  # noqa: E402
 
 SYNCS = [
     {
@@ -49,7 +50,7 @@ def agent(platform, *args: str) -> dict:
     """Run bench/agent.py inside a platform's env; return its JSON."""
     result = subprocess.run(
         [sys.executable, str(ROOT / "bench" / "agent.py"), *args],
-        env=_process_env(platform.env),
+        env=process_env(platform.env),
         cwd=ROOT,
         capture_output=True,
         text=True,

@@ -4,7 +4,8 @@ import zipfile
 
 import pytest
 
-from tests.harness import ROOT, wheel_build
+from demo.cluster import ROOT
+from harness.sites import wheel_build
 
 APPS = ["platforms", "syncs", "webhooks"]
 
@@ -49,6 +50,8 @@ def test_the_wheel_carries_the_mit_license(wheel_names):
     assert "mooxsync-0.1.0.dist-info/licenses/LICENSE" in wheel_names
 
 
-@pytest.mark.parametrize("folder", ["tests/", "bench/", "demo/", "demoapp/"])
+@pytest.mark.parametrize(
+    "folder", ["tests/", "harness/", "bench/", "demo/", "demoapp/"]
+)
 def test_the_wheel_leaves_out_what_only_the_repository_needs(folder, wheel_names):
     assert not [name for name in wheel_names if name.startswith(folder)]

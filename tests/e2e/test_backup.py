@@ -4,7 +4,8 @@ import re
 
 import pytest
 
-from tests.harness import Cluster, wait_until
+from harness.cluster import Cluster
+from harness.processes import wait_until
 
 pytestmark = pytest.mark.e2e
 

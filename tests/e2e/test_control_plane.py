@@ -14,8 +14,9 @@ import secrets
 import pytest
 import requests
 
+from harness.cluster import Cluster
+from harness.processes import wait_until
 from platforms.signing import secret_from_token
-from tests.harness import Cluster, wait_until
 from tests.webhooks.signed import signed_headers
 
 pytestmark = pytest.mark.e2e

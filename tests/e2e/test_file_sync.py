@@ -10,10 +10,11 @@ import uuid
 import pytest
 import requests
 
+from harness.cluster import Cluster
+from harness.processes import wait_until
 from platforms.signing import delivery_headers
 from syncs.delivery import PLATFORM_HEADER
 from syncs.files.transfer import files_url_path
-from tests.harness import Cluster, wait_until
 
 pytestmark = pytest.mark.e2e
 

@@ -12,8 +12,9 @@ import threading
 import pytest
 import requests
 
+from harness.cluster import Cluster
+from harness.processes import wait_until
 from platforms.credentials import signing_secret_generate
-from tests.harness import Cluster, wait_until
 from tests.webhooks.signed import signed_headers
 
 pytestmark = pytest.mark.e2e

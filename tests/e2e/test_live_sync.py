@@ -8,9 +8,10 @@ import uuid
 import pytest
 import requests
 
+from harness.cluster import Cluster
+from harness.processes import wait_until
 from platforms.signing import delivery_headers, key_sign
 from syncs.delivery import PLATFORM_HEADER
-from tests.harness import Cluster, wait_until
 
 pytestmark = pytest.mark.e2e
 

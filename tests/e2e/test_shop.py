@@ -15,15 +15,15 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import requests
 
-from tests.harness import (
-    E2E_ENV,
+from harness.cluster import E2E_ENV
+from harness.processes import wait_for
+from harness.sites import (
     SHOP_SOURCE,
     SiteProcess,
     site_broker_url,
     site_database_url,
     site_drivers,
     site_venv,
-    wait_for,
     wheel_build,
 )
 

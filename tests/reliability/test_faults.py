@@ -20,7 +20,8 @@ from pathlib import Path
 import pytest
 
 from demo.cluster import ROOT
-from tests.harness import Cluster, _process_env, free_port, wait_until
+from harness.cluster import Cluster
+from harness.processes import free_port, process_env, wait_until
 from tests.reliability.proxy import FaultProxy
 
 pytestmark = [pytest.mark.e2e, pytest.mark.reliability]
@@ -180,7 +181,7 @@ SCENARIOS = {
 def _agent(platform, *args):
     answer = subprocess.run(
         [sys.executable, str(WORKLOAD), *args],
-        env=_process_env(platform.env),
+        env=process_env(platform.env),
         cwd=ROOT,
         capture_output=True,
         text=True,
