@@ -10,7 +10,7 @@ class SyncsConfig(AppConfig):
         from django.db.models.signals import post_migrate
 
         from platforms.roster import roster_part_add
-        from syncs import checks  # noqa: F401  (registers system checks)
+        from syncs import checks, tasks  # noqa: F401  (registers checks and tasks)
         from syncs.outbox_ids import outbox_ids_protect_after_migrate
         from syncs.push import syncs_push_part
         from syncs.signals import listener_connect

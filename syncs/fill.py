@@ -22,6 +22,7 @@ import logging
 import time
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import partial
 
 from django.apps import apps
 from django.db import transaction
@@ -30,6 +31,7 @@ from django.utils import timezone
 
 from platforms.conf import sync_settings
 from platforms.selectors import platform_current
+from syncs import enqueue
 from syncs.backup.repair import repair_write
 from syncs.backup.scope import source_queryset
 from syncs.digest.records import key_queryset
@@ -66,9 +68,7 @@ def fill_queue_name(sync_id: int) -> str:
 
 
 def _step_request(sync_id: int) -> None:
-    from syncs.tasks import fill_step  # the tasks import this module
-
-    work_request(fill_queue_name(sync_id), lambda: fill_step.delay(sync_id))
+    work_request(fill_queue_name(sync_id), partial(enqueue.fill_step, sync_id))
 
 
 def fill_start(sync: Sync) -> SyncFill:
@@ -141,8 +141,6 @@ def fills_resume() -> list[int]:
     Catches the steps lost with a killed worker or a restarted broker. A
     fill whose step is running meanwhile is left to it (the lease).
     """
-    from syncs.tasks import fill_step  # the tasks import this module
-
     running = list(
         SyncFill.objects.filter(
             status=SyncFill.Status.RUNNING, sync__status=True
@@ -151,7 +149,7 @@ def fills_resume() -> list[int]:
     # Past the work queue's flag, as the outbox relay: a flag whose message
     # was lost would hold every later request back.
     for sync_id in running:
-        fill_step.delay(sync_id)
+        enqueue.fill_step(sync_id)
     return running
 
 

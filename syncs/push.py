@@ -10,11 +10,13 @@ the fallback for a push that did not arrive.
 """
 
 import logging
+from functools import partial
 
 from django.db.models import Q
 
 from platforms.models import Platform
 from platforms.services import PlatformPushError, PushOutcome, platforms_push_all
+from syncs import enqueue
 from syncs.api.serializers import SyncSerializer
 from syncs.selectors import sync_list
 from syncs.workqueue import work_request, work_run
@@ -38,9 +40,7 @@ def syncs_push_request() -> None:
 
     Call it after the change commits, on the master only.
     """
-    from syncs.tasks import syncs_push  # tasks import this module
-
-    work_request(PUSH_QUEUE, lambda: syncs_push.apply_async(countdown=PUSH_DELAY))
+    work_request(PUSH_QUEUE, partial(enqueue.syncs_push_in, PUSH_DELAY))
 
 
 def syncs_push_run() -> list[PushOutcome]:

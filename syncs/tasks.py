@@ -5,7 +5,11 @@ import logging
 from celery import shared_task
 
 from platforms.conf import sync_settings
-from syncs import pull, push
+from syncs import enqueue, fill, pull, push
+from syncs.backup.errors import BackupError
+from syncs.backup.schedule import backup_claim, backups_due
+from syncs.backup.selectors import syncs_backed_up_here
+from syncs.backup.services import sync_backup
 from syncs.delivery import outbox_drain
 from syncs.files.schedule import transfer_retry_delay
 from syncs.files.transfer import TransferRetry, record_files_transfer
@@ -29,7 +33,7 @@ def outbox_deliver(platform_id: int) -> None:
 
     work_run(queue, drain)
     if retry_in:
-        outbox_deliver.apply_async((platform_id,), countdown=max(0.05, min(retry_in)))
+        enqueue.outbox_deliver_in(platform_id, max(0.05, min(retry_in)))
 
 
 @shared_task(acks_late=True, soft_time_limit=300, time_limit=330)
@@ -45,7 +49,7 @@ def outbox_relay() -> int:
     outbox_intents_recover()
     targets = outbox_targets_due()
     for platform_id in targets:
-        outbox_deliver.delay(platform_id)
+        enqueue.outbox_deliver(platform_id)
     return len(targets)
 
 
@@ -102,8 +106,6 @@ def syncs_push() -> dict[str, str]:
     return {o.domain: "ok" if o.ok else o.detail for o in outcomes}
 
 
-# The backup tasks import its services on use: the delivery tasks above, which
-# every worker runs all day, never need the digest machinery.
 @shared_task(soft_time_limit=300, time_limit=330)
 def backup_run() -> list[int]:
     """Start the backup of each active sync from here whose interval is over.
@@ -112,12 +114,9 @@ def backup_run() -> list[int]:
     backup (by this task or the sync_backup command); SYNC_BACKUP_JOB_FREQUENCY
     is how often this task looks.
     """
-    from syncs.backup.schedule import backups_due
-    from syncs.backup.selectors import syncs_backed_up_here
-
     due = backups_due(list(syncs_backed_up_here()))
     for sync in due:
-        backup_sync.delay(sync.pk)
+        enqueue.backup_sync(sync.pk)
     return [sync.pk for sync in due]
 
 
@@ -125,11 +124,6 @@ def backup_run() -> list[int]:
 @shared_task(soft_time_limit=3600, time_limit=3660)
 def backup_sync(sync_id: int) -> dict:
     """Back up one sync (SyncBackupJob) unless it is not due or already running."""
-    from syncs.backup.errors import BackupError
-    from syncs.backup.schedule import backup_claim
-    from syncs.backup.selectors import syncs_backed_up_here
-    from syncs.backup.services import sync_backup
-
     sync = syncs_backed_up_here().filter(pk=sync_id).first()
     if sync is None or not backup_claim(sync):
         return {}
@@ -145,16 +139,12 @@ def backup_sync(sync_id: int) -> dict:
 @shared_task(acks_late=True, soft_time_limit=300, time_limit=330)
 def fill_step(sync_id: int) -> None:
     """Queue the next pages of a sync's initial fill; come back until it is over."""
-    from syncs.fill import fill_run
-
-    wait = fill_run(sync_id)
+    wait = fill.fill_run(sync_id)
     if wait is not None:
-        fill_step.apply_async((sync_id,), countdown=wait)
+        enqueue.fill_step_in(sync_id, wait)
 
 
 @shared_task(soft_time_limit=300, time_limit=330)
 def fills_resume() -> list[int]:
     """Ask again for a step of every running fill (lost with a worker, a broker)."""
-    from syncs.fill import fills_resume as resume
-
-    return resume()
+    return fill.fills_resume()

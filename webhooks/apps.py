@@ -9,6 +9,8 @@ class WebhooksConfig(AppConfig):
     def ready(self) -> None:
         from django.contrib import admin
 
+        from webhooks import tasks  # noqa: F401  (registers what enqueue sends)
+
         # The sync dashboard on the admin's index, wherever this app stands in
         # INSTALLED_APPS, unless the site chose an index template of its own.
         if admin.site.index_template is None:

@@ -4,6 +4,7 @@ from django.db import IntegrityError, transaction
 
 from platforms.models import Platform
 from syncs.workqueue import work_request
+from webhooks import enqueue
 from webhooks.envelope import (
     EnvelopeRefused,
     envelope_sync_for,
@@ -17,9 +18,7 @@ INBOX_QUEUE = "inbox"
 
 def inbox_apply_request() -> None:
     """Ask for SyncJob, unless a request is pending already."""
-    from webhooks.tasks import inbox_apply  # tasks import this module
-
-    work_request(INBOX_QUEUE, inbox_apply.delay)
+    work_request(INBOX_QUEUE, enqueue.inbox_apply)
 
 
 def inbox_events_build(

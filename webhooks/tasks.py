@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from platforms.conf import sync_settings
 from syncs.workqueue import work_lease_renew, work_run
+from webhooks import enqueue
 from webhooks.apply import inbox_apply_batch
 from webhooks.files.uploads import uploads_stale_purge
 from webhooks.inbox import INBOX_QUEUE
@@ -44,7 +45,7 @@ def inbox_relay() -> bool:
     """Ask again for SyncJob when events wait (their request may have been lost)."""
     waiting = InboxEvent.objects.filter(status=InboxEvent.Status.PENDING).exists()
     if waiting:
-        inbox_apply.delay()
+        enqueue.inbox_apply()
     return waiting
 
 

@@ -6,6 +6,7 @@ import random
 from django.apps import apps
 
 from platforms.conf import sync_settings
+from syncs import enqueue
 from syncs.files.fields import file_resolver_for, model_file_fields
 from syncs.models import EventType, OutboxEvent
 
@@ -25,8 +26,6 @@ def files_transfer_request(*, rows: list[OutboxEvent]) -> int:
     """Queue a file transfer per delivered record that may hold files."""
     if not sync_settings.FILE_SYNC_ENABLED:
         return 0
-    from syncs.tasks import file_transfer  # tasks import delivery, which imports us
-
     # The newest row of each record tells whether it still exists there.
     latest = {(row.sync_id, row.object_pk): row for row in rows if row.sync}
     wanted = sorted(
@@ -37,7 +36,7 @@ def files_transfer_request(*, rows: list[OutboxEvent]) -> int:
     )
     try:
         for sync_id, object_pk in wanted:
-            file_transfer.delay(sync_id, object_pk)
+            enqueue.file_transfer(sync_id, object_pk)
     # The rows are delivered already; a broker error must not undo that.
     except Exception:
         logger.exception("Could not queue the files of %d record(s).", len(wanted))

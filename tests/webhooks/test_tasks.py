@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from syncs.models import WorkQueue
 from tests.webhooks.signed import user_data
+from webhooks import enqueue
 from webhooks.files.uploads import upload_path
 from webhooks.inbox import INBOX_QUEUE
 from webhooks.models import InboxEvent
@@ -105,3 +106,12 @@ def test_purge_without_an_upload_folder_does_nothing(settings, tmp_path):
     settings.FILE_SYNC_TEMP_DIR = tmp_path / "never-created"
 
     assert inbox_purge() == 0
+
+
+def test_enqueue_asks_for_inbox_apply_by_its_name(monkeypatch):
+    asked = []
+    monkeypatch.setattr(inbox_apply, "delay", lambda: asked.append("inbox_apply"))
+
+    enqueue.inbox_apply()
+
+    assert asked == ["inbox_apply"]
