@@ -1,6 +1,7 @@
-"""HTTP between platforms: the signed webhook POST and the API GET with a token."""
+"""HTTP between platforms: signed POSTs, the API GET with a token, the backoff."""
 
 import email.utils
+import random
 import time
 import uuid
 from collections.abc import Sequence
@@ -33,8 +34,21 @@ class ApiError(Exception):
     """A platform's API could not be reached or refused a request."""
 
 
-def _timeout() -> tuple[float, float]:
-    return (3.05, sync_settings.SYNC_HTTP_TIMEOUT)
+def _timeout(seconds: float | None = None) -> tuple[float, float]:
+    return (3.05, seconds or sync_settings.SYNC_HTTP_TIMEOUT)
+
+
+def retry_delay(attempts: int, retry_after: float | None = None) -> float:
+    """Return seconds before the next try of a request that failed ``attempts`` times.
+
+    The target's Retry-After where it gave one, else an exponential backoff
+    with jitter; never more than SYNC_RETRY_MAX_SECONDS.
+    """
+    if retry_after is not None:
+        return min(retry_after, sync_settings.SYNC_RETRY_MAX_SECONDS)
+    ceiling = sync_settings.SYNC_RETRY_BASE_SECONDS * 2 ** max(attempts - 1, 0)
+    delay = min(ceiling, sync_settings.SYNC_RETRY_MAX_SECONDS)
+    return delay * random.uniform(0.5, 1.0)  # jitter
 
 
 def _retry_after(response: requests.Response) -> float | None:
@@ -50,7 +64,8 @@ def _retry_after(response: requests.Response) -> float | None:
     return max(0.0, parsed.timestamp() - time.time())
 
 
-def _answer(response: requests.Response) -> dict:
+def answer_json(response: requests.Response) -> dict:
+    """Return the response's JSON object, or {} when it is none."""
     try:
         answer = response.json()
     except ValueError:
@@ -79,6 +94,24 @@ def signed_headers(
     }
 
 
+def signed_post(
+    *,
+    source: Platform,
+    url: str,
+    body: bytes,
+    also_signed_with: Sequence[str] = (),
+    timeout: float | None = None,
+) -> requests.Response:
+    """POST a JSON body that ``source`` signs; raise requests.RequestException.
+
+    ``timeout`` is the seconds to wait for the answer (SYNC_HTTP_TIMEOUT).
+    """
+    headers = signed_headers(
+        source=source, body=body, also_signed_with=also_signed_with
+    )
+    return _session.post(url, data=body, headers=headers, timeout=_timeout(timeout))
+
+
 def envelope_send(
     *,
     source: Platform,
@@ -91,16 +124,15 @@ def envelope_send(
     ``also_signed_with`` adds signatures by further secrets (the cluster's
     bootstrap secret, for a target that does not know the source yet).
     """
-    headers = signed_headers(
-        source=source, body=body, also_signed_with=also_signed_with
-    )
     url = target.base_url + sync_settings.SYNC_WEBHOOK_URL
     try:
-        response = _session.post(url, data=body, headers=headers, timeout=_timeout())
+        response = signed_post(
+            source=source, url=url, body=body, also_signed_with=also_signed_with
+        )
     except requests.RequestException as exc:
         return SendResult(ok=False, retryable=True, error=f"{url}: {exc}")
     if response.status_code < 300:
-        return SendResult(ok=True, answer=_answer(response))
+        return SendResult(ok=True, answer=answer_json(response))
     error = f"{url} answered {response.status_code}: {response.text[:2000]}"
     if response.status_code == 429 or response.status_code >= 500:
         return SendResult(False, True, error, _retry_after(response))
@@ -121,7 +153,7 @@ def api_get(*, platform: Platform, path: str, token: str, params=None) -> dict:
         raise ApiError(f"{url} is unreachable: {exc}") from None
     if response.status_code != 200:
         raise ApiError(f"{url} answered {response.status_code}: {response.text[:500]}")
-    answer = _answer(response)
+    answer = answer_json(response)
     if not answer:
         raise ApiError(f"{url} did not answer with a JSON object.")
     return answer

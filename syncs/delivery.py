@@ -1,7 +1,6 @@
 """Deliver the outbox to one target platform: ordered, batched, signed, retried."""
 
 import logging
-import random
 from datetime import timedelta
 
 from django.db.models import F
@@ -10,7 +9,12 @@ from django.utils import timezone
 from platforms.conf import sync_settings
 from platforms.models import Platform
 from platforms.selectors import platform_current
-from platforms.transport import PLATFORM_HEADER, SendResult, envelope_send
+from platforms.transport import (
+    PLATFORM_HEADER,
+    SendResult,
+    envelope_send,
+    retry_delay,
+)
 from syncs.files.schedule import files_transfer_request
 from syncs.models import OutboxEvent
 from syncs.payload import envelope_build
@@ -20,14 +24,6 @@ logger = logging.getLogger(__name__)
 # Re-exported: the signed POST moved to platforms.transport, which the platform
 # job shares; callers that named it here keep working.
 __all__ = ["PLATFORM_HEADER", "SendResult", "envelope_send", "outbox_drain"]
-
-
-def _backoff(attempts: int, retry_after: float | None) -> timedelta:
-    if retry_after is not None:
-        return timedelta(seconds=min(retry_after, sync_settings.SYNC_RETRY_MAX_SECONDS))
-    ceiling = sync_settings.SYNC_RETRY_BASE_SECONDS * 2 ** max(attempts - 1, 0)
-    delay = min(ceiling, sync_settings.SYNC_RETRY_MAX_SECONDS)
-    return timedelta(seconds=delay * random.uniform(0.5, 1.0))  # jitter
 
 
 def _mark_delivered(rows: list[OutboxEvent]) -> None:
@@ -51,7 +47,8 @@ def _mark_failed(rows: list[OutboxEvent], result: SendResult) -> None:
         elif row.attempts >= sync_settings.SYNC_MAX_ATTEMPTS:
             row.status = OutboxEvent.Status.DEAD
         else:
-            row.next_attempt_at = now + _backoff(row.attempts, result.retry_after)
+            wait = retry_delay(row.attempts, result.retry_after)
+            row.next_attempt_at = now + timedelta(seconds=wait)
     OutboxEvent.objects.bulk_update(
         rows, ["attempts", "last_error", "status", "next_attempt_at"]
     )

@@ -5,13 +5,13 @@ import logging
 from celery import shared_task
 
 from platforms.conf import sync_settings
+from platforms.transport import retry_delay
 from syncs import enqueue, fill, pull, push
 from syncs.backup.errors import BackupError
 from syncs.backup.schedule import backup_claim, backups_due
 from syncs.backup.selectors import syncs_backed_up_here
 from syncs.backup.services import sync_backup
 from syncs.delivery import outbox_drain
-from syncs.files.schedule import transfer_retry_delay
 from syncs.files.transfer import TransferRetry, record_files_transfer
 from syncs.outbox import outbox_delivered_purge, outbox_queue_name, outbox_targets_due
 from syncs.outbox_intents import outbox_intents_recover
@@ -71,7 +71,7 @@ def file_transfer(self, sync_id: int, object_pk: str) -> dict[str, str]:
     except TransferRetry as exc:
         raise self.retry(
             exc=exc,
-            countdown=transfer_retry_delay(self.request.retries),
+            countdown=retry_delay(self.request.retries + 1),
             max_retries=sync_settings.SYNC_MAX_ATTEMPTS,
         ) from exc
 

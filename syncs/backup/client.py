@@ -6,7 +6,7 @@ import requests
 
 from platforms.conf import sync_settings
 from platforms.models import Platform
-from platforms.transport import signed_headers
+from platforms.transport import answer_json, signed_post
 from syncs.backup.errors import BackupError
 
 DIGEST_PATH = "/digest/"
@@ -25,7 +25,6 @@ class DigestClient:
         self.source = source
         self.url = target.base_url + sync_settings.SYNC_WEBHOOK_URL + DIGEST_PATH
         self.host = target.domain
-        self.session = requests.Session()
         self.requests = 0
         self.bytes_sent = 0
         self.bytes_received = 0
@@ -37,13 +36,12 @@ class DigestClient:
     def ask(self, payload: dict) -> dict:
         """POST ``payload``; return the JSON answer or raise BackupError."""
         body = json.dumps(payload, separators=(",", ":")).encode()
-        headers = signed_headers(source=self.source, body=body)
         try:
-            response = self.session.post(
-                self.url,
-                data=body,
-                headers=headers,
-                timeout=(3.05, sync_settings.SYNC_BACKUP_TIMEOUT),
+            response = signed_post(
+                source=self.source,
+                url=self.url,
+                body=body,
+                timeout=sync_settings.SYNC_BACKUP_TIMEOUT,
             )
         except requests.RequestException as exc:
             raise BackupError(f"{self.url} is unreachable: {exc}") from None
@@ -52,11 +50,7 @@ class DigestClient:
             raise BackupError(
                 f"{self.url} answered {response.status_code}: {response.text[:500]}"
             )
-        try:
-            answer = response.json()
-        except ValueError:
-            answer = None
-        if not isinstance(answer, dict):
+        if not (answer := answer_json(response)):
             raise BackupError(f"{self.url} did not answer with a JSON object.")
         return answer
 

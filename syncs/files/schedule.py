@@ -1,7 +1,6 @@
 """Ask for a record's files to follow it once its event is delivered."""
 
 import logging
-import random
 
 from django.apps import apps
 
@@ -41,9 +40,3 @@ def files_transfer_request(*, rows: list[OutboxEvent]) -> int:
     except Exception:
         logger.exception("Could not queue the files of %d record(s).", len(wanted))
     return len(wanted)
-
-
-def transfer_retry_delay(retries: int) -> float:
-    """Return seconds before a file transfer's next try: backoff with jitter."""
-    ceiling = sync_settings.SYNC_RETRY_BASE_SECONDS * 2**retries
-    return min(ceiling, sync_settings.SYNC_RETRY_MAX_SECONDS) * random.uniform(0.5, 1.0)

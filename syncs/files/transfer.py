@@ -13,16 +13,16 @@ import json
 import logging
 from dataclasses import dataclass
 
-import requests
 from django.apps import apps
 from django.contrib.contenttypes.models import ContentType
 from django.core.files.storage import Storage
 from django.db import models
+from requests import RequestException
 
 from platforms.conf import sync_settings
 from platforms.models import Platform, PlatformRelation
 from platforms.selectors import platform_current
-from platforms.transport import signed_headers
+from platforms.transport import answer_json, signed_post
 from syncs.files.fields import field_storage
 from syncs.files.metadata import FileDescription, record_files_describe
 from syncs.identity import model_identifier_require, record_key
@@ -33,7 +33,6 @@ logger = logging.getLogger(__name__)
 RETRY_CODES = frozenset({"record_missing", "incomplete", "not_installed"})
 # How often one file may restart from the target's offset before giving up.
 MAX_RESTARTS = 3
-_session = requests.Session()
 
 
 class TransferRetry(Exception):
@@ -76,29 +75,15 @@ def files_url_path(action: str) -> str:
     return f"{sync_settings.SYNC_WEBHOOK_URL}/files/{action}/"
 
 
-def _answer(response: requests.Response) -> dict:
-    try:
-        answer = response.json()
-    except ValueError:
-        return {}
-    return answer if isinstance(answer, dict) else {}
-
-
 def file_request(*, route: FileRoute, action: str, payload: dict) -> dict:
     """POST a signed file request; return the answer, or raise Retry or Refused."""
     body = json.dumps(payload, separators=(",", ":")).encode()
-    headers = signed_headers(source=route.source, body=body)
     url = route.target.base_url + files_url_path(action)
     try:
-        response = _session.post(
-            url,
-            data=body,
-            headers=headers,
-            timeout=(3.05, sync_settings.SYNC_HTTP_TIMEOUT),
-        )
-    except requests.RequestException as exc:
+        response = signed_post(source=route.source, url=url, body=body)
+    except RequestException as exc:
         raise TransferRetry(f"{url}: {exc}") from None
-    answer = _answer(response)
+    answer = answer_json(response)
     if response.status_code == 200:
         return answer
     error = answer.get("error") or f"http_{response.status_code}"

@@ -4,7 +4,7 @@ import pytest
 
 from platforms.keys import platform_key_issue
 from platforms.signing import signature_verify
-from platforms.transport import ApiError, api_get, envelope_send
+from platforms.transport import ApiError, api_get, envelope_send, retry_delay
 from tests.factories import PlatformFactory
 from tests.syncs.master_peer import MasterPeer
 from tests.syncs.webhook_peer import Answer, WebhookPeer, closed_domain
@@ -130,3 +130,16 @@ def test_api_get_of_something_that_is_no_api_fails_naming_the_status(peer):
     # The webhook peer answers GET with 501 (no handler): not our API at all.
     with pytest.raises(ApiError, match="answered 501"):
         api_get(platform=platform, path="/api/x/", token="t")
+
+
+@pytest.mark.parametrize(("attempts", "ceiling"), [(1, 2), (2, 4), (5, 32), (12, 600)])
+def test_the_backoff_doubles_per_attempt_up_to_the_maximum(attempts, ceiling):
+    delays = [retry_delay(attempts) for _ in range(50)]
+
+    assert all(ceiling / 2 <= delay <= ceiling for delay in delays)
+    assert len(set(delays)) > 1  # jittered: many workers do not retry at once
+
+
+def test_a_retry_after_replaces_the_backoff_up_to_the_maximum():
+    assert retry_delay(5, retry_after=7.0) == 7.0
+    assert retry_delay(1, retry_after=3600.0) == 600.0
