@@ -9,21 +9,13 @@ from django.utils import timezone
 from platforms.conf import sync_settings
 from platforms.models import Platform
 from platforms.selectors import platform_current
-from platforms.transport import (
-    PLATFORM_HEADER,
-    SendResult,
-    envelope_send,
-    retry_delay,
-)
+from platforms.transport import SendResult, envelope_send, retry_delay
 from syncs.files.schedule import files_transfer_request
 from syncs.models import OutboxEvent
 from syncs.payload import envelope_build
 from syncs.workqueue import work_lease_renew
 
 logger = logging.getLogger(__name__)
-# Re-exported: the signed POST moved to platforms.transport, which the platform
-# job shares; callers that named it here keep working.
-__all__ = ["PLATFORM_HEADER", "SendResult", "envelope_send", "outbox_drain"]
 
 
 def _mark_delivered(rows: list[OutboxEvent]) -> None:

@@ -13,7 +13,7 @@ import requests
 from harness.cluster import Cluster
 from harness.processes import wait_until
 from platforms.signing import delivery_headers
-from syncs.delivery import PLATFORM_HEADER
+from platforms.transport import PLATFORM_HEADER
 from syncs.files.transfer import files_url_path
 
 pytestmark = pytest.mark.e2e

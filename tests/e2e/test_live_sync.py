@@ -11,7 +11,7 @@ import requests
 from harness.cluster import Cluster
 from harness.processes import wait_until
 from platforms.signing import delivery_headers, key_sign
-from syncs.delivery import PLATFORM_HEADER
+from platforms.transport import PLATFORM_HEADER
 
 pytestmark = pytest.mark.e2e
 

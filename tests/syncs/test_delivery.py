@@ -6,7 +6,8 @@ import pytest
 from django.utils import timezone
 
 from platforms.signing import signature_verify
-from syncs.delivery import PLATFORM_HEADER, outbox_drain
+from platforms.transport import PLATFORM_HEADER
+from syncs.delivery import outbox_drain
 from syncs.models import OutboxEvent, WorkQueue
 from syncs.outbox import outbox_queue_name
 from syncs.tasks import outbox_deliver

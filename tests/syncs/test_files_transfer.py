@@ -8,7 +8,8 @@ import pytest
 
 from platforms.services import platform_relations_add
 from platforms.signing import signature_verify
-from syncs.delivery import PLATFORM_HEADER, outbox_drain
+from platforms.transport import PLATFORM_HEADER
+from syncs.delivery import outbox_drain
 from syncs.files.transfer import TransferRetry, record_files_transfer
 from syncs.outbox import outbox_queue_name
 from syncs.tasks import file_transfer

@@ -14,7 +14,7 @@ from platforms.signing import (
     delivery_sign,
     key_sign,
 )
-from syncs.delivery import PLATFORM_HEADER
+from platforms.transport import PLATFORM_HEADER
 
 
 def user_data(username: str, password: str = "original-pass", **fields) -> dict:

@@ -9,7 +9,7 @@ from django.contrib.auth.models import User
 
 from platforms.conf import sync_settings
 from platforms.credentials import signing_secret_generate
-from syncs.delivery import PLATFORM_HEADER
+from platforms.transport import PLATFORM_HEADER
 from syncs.models import WorkQueue
 from tests.factories import PlatformFactory, SyncFactory
 from tests.webhooks.signed import (
