@@ -152,3 +152,11 @@ def test_database_refusal_is_409_not_a_server_error():
 
 def test_other_exceptions_are_left_to_the_server_error_handler():
     assert api_exception_handler(RuntimeError("bug"), {}) is None
+
+
+def test_list_items_in_errors_are_named_by_their_index():
+    errors = {"events": [{}, {"version": ["Too small."]}], "data": {0: ["Bad."]}}
+
+    response = api_exception_handler(exceptions.ValidationError(errors), {})
+
+    assert response.data["detail"] == "events[1].version: Too small.; data[0]: Bad."

@@ -21,17 +21,35 @@ from rest_framework.views import exception_handler, set_rollback
 logger = logging.getLogger(__name__)
 
 
-def _flatten(detail, prefix: str = "") -> list[str]:
-    """Turn DRF's nested validation errors into "field: message" lines."""
+def error_lines(detail, path: str = "") -> list[str]:
+    """Turn DRF's nested validation errors into "path: message" lines, in order.
+
+    A path names fields by dots and list items by index (``events[1].version``).
+    """
     if isinstance(detail, dict):
-        lines = []
-        for key, value in detail.items():
-            name = key if key != api_settings.NON_FIELD_ERRORS_KEY else ""
-            lines += _flatten(value, f"{prefix}.{name}" if prefix and name else name)
-        return lines
+        return [
+            line
+            for key, inner in detail.items()
+            for line in error_lines(inner, _error_path(path, key))
+        ]
     if isinstance(detail, list):
-        return [line for item in detail for line in _flatten(item, prefix)]
-    return [f"{prefix}: {detail}" if prefix else str(detail)]
+        # A list of messages, or of nested errors ({} for a valid item).
+        return [
+            line
+            for index, inner in enumerate(detail)
+            for line in error_lines(
+                inner, f"{path}[{index}]" if isinstance(inner, dict | list) else path
+            )
+        ]
+    return [f"{path}: {detail}" if path else str(detail)]
+
+
+def _error_path(path: str, key) -> str:
+    if isinstance(key, int):  # an item of a ListField
+        return f"{path}[{key}]"
+    if key == api_settings.NON_FIELD_ERRORS_KEY:
+        return path
+    return f"{path}.{key}" if path else key
 
 
 def _fields(detail) -> dict:
@@ -130,7 +148,7 @@ def api_exception_handler(exc, context):
     if isinstance(exc, exceptions.ValidationError):
         response.data = {
             "error": "invalid",
-            "detail": "; ".join(_flatten(exc.detail)),
+            "detail": "; ".join(error_lines(exc.detail)),
             "fields": _fields(exc.detail),
         }
     elif isinstance(exc, exceptions.APIException):
@@ -138,7 +156,7 @@ def api_exception_handler(exc, context):
         response.data = {
             "error": getattr(detail, "code", None) or exc.default_code,
             "detail": str(detail),
-        }
+        } | getattr(exc, "extra", {})  # a signed endpoint's refusal tells more
     else:  # Http404 and PermissionDenied from Django
         code = "not_found" if response.status_code == 404 else "permission_denied"
         response.data = {"error": code, "detail": str(response.data.get("detail"))}
