@@ -26,18 +26,14 @@ backup and the fastest full resend count, so a busy machine skews neither.
 """
 
 import argparse
-import json
 import os
 import socket
-import subprocess
 import sys
 import tempfile
 import threading
 import time
 from contextlib import closing
 from pathlib import Path
-
-from platforms.conf import sync_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -53,204 +49,9 @@ SYNCS = [
         "target_model": "auth.User",
     }
 ]
-PASSWORD = "pbkdf2_sha256$1000000$benchsalt0123$" + "A" * 43 + "="
 SCENARIOS = [("no drift", 0.0), ("0.1% drift", 0.001), ("10% drift", 0.10)]
 # (bytes, time) the backup may cost at most, as a share of the full resend.
 TARGETS = {"no drift": (0.02, None), "0.1% drift": (0.05, 0.25), "10% drift": (1, 1)}
-
-
-# --- inside a platform (python bench/backup.py --agent COMMAND ARGS) ---------------
-
-
-def _users(first: int, count: int, prefix: str = "bench") -> list:
-    from datetime import UTC, datetime
-
-    from django.contrib.auth.models import User
-
-    joined = datetime(2026, 1, 1, 12, 0, 0, 123456, tzinfo=UTC)
-    return [
-        User(
-            username=f"{prefix}{i:07d}",
-            email=f"{prefix}{i}@example.test",
-            first_name=f"First{i % 100}",
-            last_name=f"Last{i % 1000}",
-            password=PASSWORD,
-            date_joined=joined,
-        )
-        for i in range(first, first + count)
-    ]
-
-
-def agent_seed(count: str) -> dict:
-    """Create ``count`` users directly (bulk_create: no signals, no outbox)."""
-    from django.contrib.auth.models import User
-
-    started = time.perf_counter()
-    for first in range(0, int(count), 5000):
-        User.objects.bulk_create(_users(first, min(5000, int(count) - first)))
-    return {"seconds": time.perf_counter() - started}
-
-
-def _raw_delete(pks: list[int]) -> None:
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        for first in range(0, len(pks), 500):
-            chunk = pks[first : first + 500]
-            marks = ", ".join(["%s"] * len(chunk))
-            cursor.execute(f"DELETE FROM auth_user WHERE id IN ({marks})", chunk)
-
-
-def agent_drift(side: str, each: str, seed: str) -> dict:
-    """Change ``each`` records per kind behind the listener's back."""
-    import random
-
-    from django.contrib.auth.models import User
-
-    each, rng = int(each), random.Random(seed)
-    pks = list(
-        User.objects.filter(username__startswith="bench").values_list("pk", flat=True)
-    )
-    picked = rng.sample(pks, min(len(pks), 2 * each))
-    if side == "target":
-        _raw_delete(picked[:each])
-        return {"deleted": each}
-    User.objects.filter(pk__in=picked[:each]).update(email=f"drift-{seed}@example.test")
-    User.objects.bulk_create(_users(0, each, prefix=f"new{seed}-"))
-    _raw_delete(picked[each:])
-    return {"updated": each, "created": each, "deleted": each}
-
-
-def agent_backup() -> dict:
-    """Back up the sync; return the report and the time until T has the repair."""
-    from syncs.backup.selectors import syncs_backed_up_here
-    from syncs.backup.services import sync_backup
-    from syncs.models import OutboxEvent
-
-    started = time.perf_counter()
-    report = sync_backup(sync=syncs_backed_up_here().get())
-    compared = time.perf_counter()
-    waiting = OutboxEvent.objects.exclude(status=OutboxEvent.Status.DELIVERED)
-    while waiting.exists():
-        if time.perf_counter() - started > 900:
-            raise SystemExit("the repair was not delivered within 15 minutes")
-        time.sleep(0.02)
-    return report.as_dict() | {
-        "compare_seconds": compared - started,
-        "total_seconds": time.perf_counter() - started,
-    }
-
-
-def _naive_events(records: list, run: str, first: int) -> list[dict]:
-    from syncs.digest.records import records_data
-    from syncs.identity import NATURAL_KEY, record_key
-
-    return [
-        {
-            "id": f"naive-{run}-{first + i}",
-            "version": 10**12 + first + i,
-            "type": "updated",
-            "model": "auth.User",
-            "source_model": "auth.User",
-            "key": record_key(record, NATURAL_KEY),
-            "data": data,
-            "should_delete": False,
-        }
-        for i, (record, data) in enumerate(
-            zip(records, records_data(records), strict=True)
-        )
-    ]
-
-
-def agent_naive(run: str) -> dict:
-    """Serialize every user and POST them all to T's webhook, batch by batch."""
-    from django.contrib.auth.models import User
-    from django.core.serializers.json import DjangoJSONEncoder
-
-    from platforms.selectors import platform_current
-    from platforms.transport import envelope_send
-    from syncs.models import Sync
-
-    source = platform_current()
-    target = Sync.objects.select_related("target_platform").get().target_platform
-    started, sent, batch = time.perf_counter(), 0, []
-
-    def flush() -> None:
-        nonlocal sent
-        events = _naive_events(batch, run, sent)
-        body = json.dumps(
-            {"source": source.domain, "events": events},
-            cls=DjangoJSONEncoder,
-            separators=(",", ":"),
-        ).encode()
-        result = envelope_send(source=source, target=target, body=body)
-        if not result.ok:
-            raise SystemExit(f"full resend refused: {result.error}")
-        sent += len(batch)
-        batch.clear()
-
-    for record in User.objects.iterator(chunk_size=2000):
-        batch.append(record)
-        if len(batch) == sync_settings.SYNC_BATCH_SIZE:
-            flush()
-    if batch:
-        flush()
-    return {"seconds": time.perf_counter() - started, "records": sent}
-
-
-def agent_inbox_drop(run: str) -> dict:
-    """Drop the naive resend's events before T's worker could apply them."""
-    from webhooks.models import InboxEvent
-
-    deleted, _ = InboxEvent.objects.filter(
-        event_id__startswith=f"naive-{run}-"
-    ).delete()
-    return {"deleted": deleted}
-
-
-def agent_settled() -> dict:
-    """Tell whether T has applied everything it received."""
-    from webhooks.models import InboxEvent
-
-    return {"settled": not InboxEvent.objects.filter(status="pending").exists()}
-
-
-def agent_count() -> dict:
-    """Return how many users this platform holds, and whether it applied all."""
-    from django.contrib.auth.models import User
-
-    return {"users": User.objects.count()} | agent_settled()
-
-
-def agent_digest() -> dict:
-    """Return the digest of every compared field of every user, and the count."""
-    from django.contrib.auth.models import User
-
-    from syncs.digest.hashing import buckets_encode
-    from syncs.digest.records import fields_comparable, model_field_names
-    from syncs.digest.scan import bucket_digests, model_scope
-
-    fields = fields_comparable(User, model_field_names(User))
-    scope = model_scope(User, identifier="natural_key", fields=fields)
-    found = bucket_digests(scope, buckets=1)
-    return {"digest": buckets_encode(found.digests), "records": found.counts[0]}
-
-
-def agent_point(domain: str) -> dict:
-    """Make this platform reach T at ``domain`` (the counting proxy)."""
-    from platforms.models import Platform
-    from syncs.models import Sync
-
-    target = Sync.objects.get().target_platform_id
-    return {"updated": Platform.objects.filter(pk=target).update(domain=domain)}
-
-
-def agent_main(command: str, *args: str) -> None:
-    import django
-
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mooxsync.settings")
-    django.setup()
-    print(json.dumps(globals()[f"agent_{command}"](*args)))
 
 
 # --- the benchmark -------------------------------------------------------------
@@ -297,48 +98,32 @@ class WireMeter:
         self._server.close()
 
 
-def agent(platform, command: str, *args: str) -> dict:
-    """Run an agent command inside a platform's env; return its JSON."""
-    from harness.processes import process_env
-
-    result = subprocess.run(
-        [sys.executable, str(Path(__file__)), "--agent", command, *args],
-        env=process_env(platform.env),
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-    )
-    if result.returncode:
-        raise SystemExit(f"{command} on {platform.spec.key}: {result.stderr[-3000:]}")
-    return json.loads(result.stdout.strip().splitlines()[-1])
-
-
 def _converged(s, t) -> bool:
     deadline = time.monotonic() + 600
-    while not agent(t, "settled")["settled"]:
+    while not t.call("bench.agent.inbox_settled")["settled"]:
         if time.monotonic() > deadline:
             return False
         time.sleep(0.5)
-    return agent(s, "digest") == agent(t, "digest")
+    return s.call("bench.agent.users_digest") == t.call("bench.agent.users_digest")
 
 
 def measure(cluster, meter: WireMeter, tag: str, each: int) -> tuple[dict, dict]:
     """Drift, back up, resend everything naively; check; return both figures."""
     s, t = cluster[SOURCE], cluster[TARGET]
     if each:
-        agent(s, "drift", "source", str(each), tag)
-        agent(t, "drift", "target", str(each), tag + "t")
+        s.call("bench.agent.users_drift", "source", each, tag)
+        t.call("bench.agent.users_drift", "target", each, tag + "t")
     # Both are measured until T has stored what they sent, not applied it: T's
     # worker waits meanwhile, and the full resend's events are dropped unapplied.
     t.worker_stop()
     try:
         meter.reset()
-        backup = agent(s, "backup")
+        backup = s.call("bench.agent.backup_timed")
         backup["wire_bytes"] = meter.bytes
         meter.reset()
-        naive = agent(s, "naive", tag)
+        naive = s.call("bench.agent.full_resend", tag)
         naive["wire_bytes"] = meter.bytes
-        agent(t, "inbox_drop", tag)
+        t.call("bench.agent.inbox_drop", tag)
     finally:
         t.worker_start()
     backup["converged"] = _converged(s, t)
@@ -432,9 +217,9 @@ def main() -> None:
     meter = WireMeter(cluster[TARGET].spec.port)
     print(f"Backup vs full resend, {args.n} users per platform, {stack}")
     try:
-        agent(cluster[SOURCE], "point", f"127.0.0.1:{meter.port}")
+        cluster[SOURCE].call("bench.agent.target_point", f"127.0.0.1:{meter.port}")
         for key in (SOURCE, TARGET):
-            seeded = agent(cluster[key], "seed", str(args.n))
+            seeded = cluster[key].call("bench.agent.users_seed", args.n)
             print(f"  seeded {key[1].upper()} in {seeded['seconds']:.1f} s")
         if not _converged(cluster[SOURCE], cluster[TARGET]):
             raise SystemExit("S and T differ before the first scenario")
@@ -446,7 +231,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    if sys.argv[1:2] == ["--agent"]:
-        agent_main(*sys.argv[2:])
-    else:
-        main()
+    main()

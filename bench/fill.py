@@ -32,7 +32,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.backup import WireMeter, agent, stack_arguments, stack_use  # noqa: E402
+from bench.backup import WireMeter, stack_arguments, stack_use  # noqa: E402
 
 SOURCE, TARGET = "fs", "ft"
 # The privileged fields too (mapped by name), so both tables end up equal.
@@ -116,7 +116,7 @@ class PeakMemory:
 def _applied(t, count: int, deadline: float) -> float:
     """Wait until T holds ``count`` users and has nothing pending; return when."""
     while True:
-        found = agent(t, "count")
+        found = t.call("bench.agent.users_count")
         if found["users"] >= count and found["settled"]:
             return time.perf_counter()
         if time.monotonic() > deadline:
@@ -162,17 +162,21 @@ def fill(cluster, meter: WireMeter, count: int) -> dict:
     }
 
 
+def _digest(platform) -> dict:
+    return platform.call("bench.agent.users_digest")
+
+
 def backup(cluster, meter: WireMeter, count: int) -> dict:
     """Drift 0.1%, back up; return its figures once T equals S again."""
     s, t = cluster[SOURCE], cluster[TARGET]
     each = max(1, round(count * DRIFT / 4))
-    agent(s, "drift", "source", str(each), "fill")
-    agent(t, "drift", "target", str(each), "fillt")
+    s.call("bench.agent.users_drift", "source", each, "fill")
+    t.call("bench.agent.users_drift", "target", each, "fillt")
     meter.reset()
     started = time.perf_counter()
-    report = agent(s, "backup")
+    report = s.call("bench.agent.backup_timed")
     deadline = time.monotonic() + MAX_SECONDS
-    while not agent(t, "settled")["settled"]:
+    while not t.call("bench.agent.inbox_settled")["settled"]:
         if time.monotonic() > deadline:
             raise SystemExit("T did not apply the backup's repair in time")
         time.sleep(0.2)
@@ -181,7 +185,7 @@ def backup(cluster, meter: WireMeter, count: int) -> dict:
         "seconds": seconds,
         "wire_bytes": meter.bytes,
         "drift": 4 * each,
-        "converged": agent(s, "digest") == agent(t, "digest"),
+        "converged": _digest(s) == _digest(t),
     }
 
 
@@ -230,10 +234,10 @@ def main() -> None:
     meter = WireMeter(cluster[TARGET].spec.port)
     print(f"Initial fill of {args.n} users S -> T, {stack}")
     try:
-        agent(cluster[SOURCE], "point", f"127.0.0.1:{meter.port}")
-        seeded = agent(cluster[SOURCE], "seed", str(args.n))
+        cluster[SOURCE].call("bench.agent.target_point", f"127.0.0.1:{meter.port}")
+        seeded = cluster[SOURCE].call("bench.agent.users_seed", args.n)
         print(f"  seeded S in {seeded['seconds']:.1f} s")
-        baseline = agent(cluster[TARGET], "count")["users"]
+        baseline = cluster[TARGET].call("bench.agent.users_count")["users"]
         filled = fill(cluster, meter, args.n + baseline)
         backed = backup(cluster, meter, args.n)
         report(args.n, filled, backed)

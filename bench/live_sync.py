@@ -20,10 +20,8 @@ cProfile and its stats land in DIR (see bench/profiling/sitecustomize.py).
 """
 
 import argparse
-import json
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -34,7 +32,6 @@ sys.path.insert(0, str(ROOT))
 
 from bench.agent import peer_counter  # noqa: E402
 from harness.cluster import Cluster  # noqa: E402
-from harness.processes import process_env  # noqa: E402
 
 SYNCS = [
     {
@@ -46,20 +43,6 @@ SYNCS = [
 ]
 
 
-def agent(platform, *args: str) -> dict:
-    """Run bench/agent.py inside a platform's env; return its JSON."""
-    result = subprocess.run(
-        [sys.executable, str(ROOT / "bench" / "agent.py"), *args],
-        env=process_env(platform.env),
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-    )
-    if result.returncode:
-        raise SystemExit(result.stderr[-3000:])
-    return json.loads(result.stdout.strip().splitlines()[-1])
-
-
 def throughput(cluster: Cluster, count: int, prefix: str) -> tuple[float, float]:
     """Commit ``count`` creates on A; return records/s until B has them all.
 
@@ -67,7 +50,7 @@ def throughput(cluster: Cluster, count: int, prefix: str) -> tuple[float, float]
     """
     on_b = peer_counter(cluster["b"].env["DATABASE_URL"])
     started = time.time()
-    produced = agent(cluster["a"], "create", prefix, str(count))
+    produced = cluster["a"].call("bench.agent.users_create", prefix, count)
     while on_b(prefix) < count:
         if time.time() - started > 1800:
             raise SystemExit(f"only {on_b(prefix)} of {count} arrived in 30 min")
@@ -122,8 +105,11 @@ def main() -> None:
         batched_env,
         lambda c: (
             throughput(c, args.n, "t_"),
-            agent(
-                c["a"], "latency", "l_", str(args.latency_n), c["b"].env["DATABASE_URL"]
+            c["a"].call(
+                "bench.agent.commit_latency",
+                "l_",
+                args.latency_n,
+                c["b"].env["DATABASE_URL"],
             ),
         ),
     )

@@ -122,7 +122,9 @@ class PlatformProcess:
         processes_stop(self.web, self.worker)
         self.web = self.worker = None
 
-    def python_run(self, code: str) -> subprocess.CompletedProcess:
+    def python_run(
+        self, code: str, timeout: float | None = 120
+    ) -> subprocess.CompletedProcess:
         """Run Python in this platform's Django; return the process however it ended.
 
         For code that may kill its own process on purpose (crash-safety tests).
@@ -134,16 +136,30 @@ class PlatformProcess:
             env=process_env(self.env),
             capture_output=True,
             text=True,
-            timeout=120,
+            timeout=timeout,
         )
 
-    def python(self, code: str) -> object:
+    def python(self, code: str, timeout: float | None = 120) -> object:
         """Run Python in this platform's Django; return what it prints as JSON."""
-        result = self.python_run(code)
+        result = self.python_run(code, timeout)
         if result.returncode:
             raise AssertionError(f"{self.spec.key}: {result.stderr[-3000:]}")
         lines = result.stdout.strip().splitlines()
         return json.loads(lines[-1]) if lines else None
+
+    def call(self, function: str, *args: object, timeout: float | None = None):
+        """Call ``function`` ("package.module.name") in this platform's Django.
+
+        Arguments and result travel as JSON; the benchmarks' and the fault
+        suite's work inside a platform (bench/agent.py,
+        tests/reliability/workload.py) runs this way.
+        """
+        module, name = function.rsplit(".", 1)
+        code = (
+            f"import json\nfrom {module} import {name}\n"
+            f"print(json.dumps({name}(*json.loads({json.dumps(args)!r}))))"
+        )
+        return self.python(code, timeout)
 
     def manage(self, *args: str) -> subprocess.CompletedProcess:
         """Run a manage.py command with this platform's env; never raise on failure."""

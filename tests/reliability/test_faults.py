@@ -8,11 +8,9 @@ equal A exactly. The suite prints a table: scenario, changes, lost,
 duplicated, seconds to converge (also written to test-artifacts/).
 """
 
-import json
 import os
 import signal
 import subprocess
-import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -21,7 +19,7 @@ import pytest
 
 from demo.cluster import ROOT
 from harness.cluster import Cluster
-from harness.processes import free_port, process_env, wait_until
+from harness.processes import free_port, wait_until
 from tests.reliability.proxy import FaultProxy
 
 pytestmark = [pytest.mark.e2e, pytest.mark.reliability]
@@ -41,7 +39,7 @@ FAST_RECOVERY = {
     "SYNC_MAX_ATTEMPTS": "100000",
     "SYNC_LOG_LEVEL": "WARNING",
 }
-WORKLOAD = ROOT / "tests" / "reliability" / "workload.py"
+WORKLOAD = "tests.reliability.workload."
 RESULTS: list[dict] = []
 
 
@@ -178,17 +176,9 @@ SCENARIOS = {
 }
 
 
-def _agent(platform, *args):
-    answer = subprocess.run(
-        [sys.executable, str(WORKLOAD), *args],
-        env=process_env(platform.env),
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
-    assert answer.returncode == 0, answer.stderr[-3000:]
-    return json.loads(answer.stdout.strip().splitlines()[-1])
+def _agent(platform, function: str, *args):
+    """Call a function of workload.py inside ``platform``."""
+    return platform.call(WORKLOAD + function, *args, timeout=900)
 
 
 def _pending(cluster) -> int:
@@ -231,7 +221,7 @@ def test_target_equals_source_after_the_fault(rig, scenario):
     prefix = f"f{list(SCENARIOS).index(scenario)}_"
     row: dict = {"scenario": scenario, "counts": {}, "restarted": []}
     with ThreadPoolExecutor(max_workers=1) as pool:
-        load = pool.submit(_agent, cluster["a"], "run", prefix, str(CHANGES), "0")
+        load = pool.submit(_agent, cluster["a"], "run", prefix, CHANGES, 0)
         time.sleep(4)  # the fault hits while the workload runs
         SCENARIOS[scenario](cluster, proxy, broker)
         # Raises here what failed in the workload's thread (a workload that
@@ -267,7 +257,7 @@ def _fill_moved(cluster, beyond: int) -> dict:
 
     def moved() -> dict | None:
         _supervise(cluster, {"restarted": []})
-        state = _agent(cluster["a"], "fill", "-")
+        state = _agent(cluster["a"], "fill")
         return state if state["delivered"] > beyond else None
 
     state = wait_until(moved, timeout=60)
@@ -280,8 +270,8 @@ def _fill_moved(cluster, beyond: int) -> dict:
 def test_a_fill_goes_on_through_the_faults_and_sends_each_record_once(rig):
     """Worker killed, target refusing, broker restarted: the fill resumes."""
     cluster, proxy, broker = rig
-    _agent(cluster["a"], "seed", "fill_", str(FILL_RECORDS))
-    started = _agent(cluster["a"], "fill", "-", "start")
+    _agent(cluster["a"], "seed", "fill_", FILL_RECORDS)
+    started = _agent(cluster["a"], "fill", True)
     # Each fault hits while the fill runs: after some records, before the end.
     moved = _fill_moved(cluster, 0)
     _worker_killed("a")(cluster, proxy, broker)
@@ -292,7 +282,7 @@ def test_a_fill_goes_on_through_the_faults_and_sends_each_record_once(rig):
 
     def finished() -> dict | None:
         _supervise(cluster, {"restarted": []})
-        state = _agent(cluster["a"], "fill", "-")
+        state = _agent(cluster["a"], "fill")
         return state if state["status"] != "running" else None
 
     state = wait_until(finished, timeout=300, every=2)

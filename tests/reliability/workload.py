@@ -1,28 +1,17 @@
-"""A mixed workload run inside the source platform's Django (with its env).
+"""A mixed workload, run inside the source platform's Django.
 
-    python tests/reliability/workload.py run PREFIX CHANGES SECONDS
-    python tests/reliability/workload.py digest PREFIX
-    python tests/reliability/workload.py seed PREFIX COUNT
-    python tests/reliability/workload.py fill PREFIX [start]
-
+Each function runs there through ``PlatformProcess.call`` (harness.cluster).
 ``run`` makes CHANGES changes to users named PREFIX*, spread over about
 SECONDS: creates, updates, deletes and group (many-to-many) edits, each in its
-own transaction. ``digest`` prints the state of those users as JSON, the same
-on every platform, so two platforms can be compared row by row. ``seed``
-creates COUNT users behind the listener's back (bulk_create); ``fill`` starts
-(with ``start``) or reads the initial fill of the auth.User sync, and prints
-its state.
+own transaction. ``digest`` returns the state of those users, the same on
+every platform, so two platforms can be compared row by row. ``seed`` creates
+COUNT users behind the listener's back (bulk_create); ``fill`` starts (with
+``start``) or reads the initial fill of the auth.User sync, and returns its
+state.
 """
 
-import json
-import os
 import random
-import sys
 import time
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mooxsync.settings")
 
 GROUPS = ("blue", "green")
 
@@ -91,7 +80,7 @@ def seed(prefix: str, count: int) -> dict:
     return {"created": count}
 
 
-def fill(start: bool) -> dict:
+def fill(start: bool = False) -> dict:
     """Start (or just read) the auth.User sync's fill; return its state.
 
     ``rows``: the outbox rows written since the fill's first, all delivered
@@ -115,22 +104,3 @@ def fill(start: bool) -> dict:
         "rows": rows.count() if state.first_event_id else 0,
         "started_at": state.started_at.isoformat(),
     }
-
-
-def main() -> None:
-    import django
-
-    django.setup()
-    command, prefix, *rest = sys.argv[1:]
-    if command == "run":
-        print(json.dumps(run(prefix, int(rest[0]), float(rest[1]))))
-    elif command == "seed":
-        print(json.dumps(seed(prefix, int(rest[0]))))
-    elif command == "fill":
-        print(json.dumps(fill(rest == ["start"])))
-    else:
-        print(json.dumps(digest(prefix)))
-
-
-if __name__ == "__main__":
-    main()
