@@ -27,16 +27,15 @@ backup and the fastest full resend count, so a busy machine skews neither.
 
 import argparse
 import os
-import socket
 import sys
 import tempfile
-import threading
 import time
-from contextlib import closing
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from harness.proxy import Proxy  # noqa: E402
 
 # Keys of their own: a platform's PostgreSQL database and Redis database are
 # named after its key, and the e2e tests use "s" and "t".
@@ -57,47 +56,6 @@ TARGETS = {"no drift": (0.02, None), "0.1% drift": (0.05, 0.25), "10% drift": (1
 # --- the benchmark -------------------------------------------------------------
 
 
-class WireMeter:
-    """A TCP proxy on 127.0.0.1 to one port that counts the bytes both ways."""
-
-    def __init__(self, upstream_port: int) -> None:
-        self.upstream = ("127.0.0.1", upstream_port)
-        self.bytes = 0
-        self._lock = threading.Lock()
-        self._server = socket.create_server(("127.0.0.1", 0))
-        self.port = self._server.getsockname()[1]
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def reset(self) -> None:
-        with self._lock:
-            self.bytes = 0
-
-    def _accept(self) -> None:
-        while True:
-            try:
-                client, _ = self._server.accept()
-            except OSError:
-                return  # closed
-            upstream = socket.create_connection(self.upstream)
-            for source, sink in ((client, upstream), (upstream, client)):
-                threading.Thread(
-                    target=self._pump, args=(source, sink), daemon=True
-                ).start()
-
-    def _pump(self, source: socket.socket, sink: socket.socket) -> None:
-        with closing(source), closing(sink):
-            try:
-                while data := source.recv(65536):
-                    sink.sendall(data)
-                    with self._lock:
-                        self.bytes += len(data)
-            except OSError:
-                pass
-
-    def close(self) -> None:
-        self._server.close()
-
-
 def _converged(s, t) -> bool:
     deadline = time.monotonic() + 600
     while not t.call("bench.agent.inbox_settled")["settled"]:
@@ -107,7 +65,7 @@ def _converged(s, t) -> bool:
     return s.call("bench.agent.users_digest") == t.call("bench.agent.users_digest")
 
 
-def measure(cluster, meter: WireMeter, tag: str, each: int) -> tuple[dict, dict]:
+def measure(cluster, meter: Proxy, tag: str, each: int) -> tuple[dict, dict]:
     """Drift, back up, resend everything naively; check; return both figures."""
     s, t = cluster[SOURCE], cluster[TARGET]
     if each:
@@ -131,7 +89,7 @@ def measure(cluster, meter: WireMeter, tag: str, each: int) -> tuple[dict, dict]
 
 
 def scenario(
-    cluster, meter: WireMeter, run: int, share: float, count: int, rounds: int
+    cluster, meter: Proxy, run: int, share: float, count: int, rounds: int
 ) -> dict:
     """Measure one drift ``rounds`` times (a fresh drift each); keep the best."""
     each = max(1, round(count * share / 4)) if share else 0
@@ -214,7 +172,7 @@ def main() -> None:
     cluster = Cluster(
         folder, [SOURCE, TARGET], SYNCS, extra_env=env, redis_first=6
     ).start()
-    meter = WireMeter(cluster[TARGET].spec.port)
+    meter = Proxy(cluster[TARGET].spec.port)
     print(f"Backup vs full resend, {args.n} users per platform, {stack}")
     try:
         cluster[SOURCE].call("bench.agent.target_point", f"127.0.0.1:{meter.port}")

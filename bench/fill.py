@@ -32,7 +32,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.backup import WireMeter, stack_arguments, stack_use  # noqa: E402
+from bench.backup import stack_arguments, stack_use  # noqa: E402
+from harness.proxy import Proxy  # noqa: E402
 
 SOURCE, TARGET = "fs", "ft"
 # The privileged fields too (mapped by name), so both tables end up equal.
@@ -124,7 +125,7 @@ def _applied(t, count: int, deadline: float) -> float:
         time.sleep(0.5)
 
 
-def fill(cluster, meter: WireMeter, count: int) -> dict:
+def fill(cluster, meter: Proxy, count: int) -> dict:
     """Fill T from S; return its figures."""
     s, t = cluster[SOURCE], cluster[TARGET]
     memory = PeakMemory()
@@ -166,7 +167,7 @@ def _digest(platform) -> dict:
     return platform.call("bench.agent.users_digest")
 
 
-def backup(cluster, meter: WireMeter, count: int) -> dict:
+def backup(cluster, meter: Proxy, count: int) -> dict:
     """Drift 0.1%, back up; return its figures once T equals S again."""
     s, t = cluster[SOURCE], cluster[TARGET]
     each = max(1, round(count * DRIFT / 4))
@@ -231,7 +232,7 @@ def main() -> None:
     cluster = Cluster(
         folder, [SOURCE, TARGET], SYNCS, extra_env=env, redis_first=4
     ).start()
-    meter = WireMeter(cluster[TARGET].spec.port)
+    meter = Proxy(cluster[TARGET].spec.port)
     print(f"Initial fill of {args.n} users S -> T, {stack}")
     try:
         cluster[SOURCE].call("bench.agent.target_point", f"127.0.0.1:{meter.port}")

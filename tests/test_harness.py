@@ -1,10 +1,15 @@
 """The harness (harness/) that end-to-end tests and benchmarks share."""
 
+import socket
+import socketserver
+import threading
+
 import pytest
 
 from demo.cluster import PlatformSpec
 from harness.cluster import PlatformProcess
 from harness.processes import free_port
+from harness.proxy import Proxy
 
 
 @pytest.fixture
@@ -23,3 +28,49 @@ def test_call_runs_a_function_in_the_platforms_env_with_json_arguments(platform)
 def test_a_call_that_raises_fails_naming_the_platform_and_the_error(platform):
     with pytest.raises(AssertionError, match=r"(?s)^h: .*ModuleNotFoundError"):
         platform.call("no_such_module.function")
+
+
+class _Echo(socketserver.BaseRequestHandler):
+    def handle(self) -> None:
+        while data := self.request.recv(1024):
+            self.request.sendall(data.upper())
+
+
+@pytest.fixture
+def proxy():
+    """A proxy in front of a TCP server that answers what it gets, upper-cased."""
+    server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), _Echo)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    proxy = Proxy(server.server_address[1])
+    yield proxy
+    proxy.close()
+    server.shutdown()
+    server.server_close()
+
+
+def _exchange(proxy: Proxy, message: bytes) -> bytes:
+    with socket.create_connection(("127.0.0.1", proxy.port), timeout=5) as sock:
+        sock.sendall(message)
+        return sock.recv(1024)
+
+
+def test_the_proxy_forwards_and_counts_the_bytes_both_ways(proxy):
+    assert _exchange(proxy, b"hello, target") == b"HELLO, TARGET"
+    assert proxy.bytes == 2 * len(b"hello, target")
+
+    proxy.reset()
+
+    assert proxy.bytes == 0
+
+
+def test_a_refusing_proxy_resets_new_connections(proxy):
+    proxy.set("refuse")
+
+    with pytest.raises(ConnectionResetError):
+        _exchange(proxy, b"anyone there?")
+
+
+def test_a_cut_connection_ends_after_the_first_bytes_of_the_answer(proxy):
+    proxy.set("cut")
+
+    assert _exchange(proxy, b"a long request body") == b"A LONG REQ"

@@ -20,7 +20,7 @@ import pytest
 from demo.cluster import ROOT
 from harness.cluster import Cluster
 from harness.processes import free_port, wait_until
-from tests.reliability.proxy import FaultProxy
+from harness.proxy import Proxy
 
 pytestmark = [pytest.mark.e2e, pytest.mark.reliability]
 
@@ -113,7 +113,7 @@ def rig(tmp_path_factory):
     cluster = Cluster(folder, ["a", "b"], SYNCS, FAST_RECOVERY, redis_first=0)
     target = cluster["b"].spec
     target.listen_port = free_port()
-    proxy = FaultProxy(port=target.port, upstream=target.listen_port)
+    proxy = Proxy(target.listen_port, port=target.port)
     cluster.start()
     yield cluster, proxy, broker
     cluster.stop()

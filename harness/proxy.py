@@ -1,10 +1,10 @@
-"""A TCP proxy between platforms that injects network faults on demand.
+"""A TCP proxy that counts the bytes it forwards and injects network faults.
 
-Modes: ``pass`` forwards bytes; ``refuse`` closes every new connection at
-once (as a host that refuses); ``delay`` holds each response for some seconds
-before forwarding it (a slow target); ``cut`` forwards the request, then
-closes the connection after the first bytes of the response (a connection
-cut mid-response, after the target has done its work).
+Modes: ``pass`` forwards bytes; ``refuse`` resets every new connection at once
+(a host that refuses); ``delay`` holds each response for some seconds before
+forwarding it (a slow target); ``cut`` forwards the request, then closes the
+connection after the first bytes of the response (a connection cut
+mid-response, after the target has done its work).
 """
 
 import select
@@ -12,17 +12,24 @@ import socket
 import threading
 import time
 
+# SO_LINGER on, zero seconds: close() sends RST, not FIN.
+_RESET = b"\x01\x00\x00\x00\x00\x00\x00\x00"
 
-class FaultProxy:
-    """Listen on 127.0.0.1:``port`` and forward to 127.0.0.1:``upstream``."""
 
-    def __init__(self, port: int, upstream: int) -> None:
-        self.port, self.upstream = port, upstream
-        self.mode = "pass"
-        self.delay = 0.0
-        self.connections = 0
-        self._server = socket.create_server(("127.0.0.1", port), reuse_port=False)
+class Proxy:
+    """Listen on 127.0.0.1:``port`` (a free one by default), forward to ``upstream``.
+
+    ``bytes`` counts what it forwarded both ways since the last ``reset()``.
+    """
+
+    def __init__(self, upstream: int, port: int = 0) -> None:
+        self.upstream = upstream
+        self.mode, self.delay = "pass", 0.0
+        self.bytes = 0
+        self._lock = threading.Lock()
+        self._server = socket.create_server(("127.0.0.1", port))
         self._server.settimeout(0.2)
+        self.port = self._server.getsockname()[1]
         self._stopped = threading.Event()
         self._thread = threading.Thread(target=self._accept, daemon=True)
         self._thread.start()
@@ -30,6 +37,11 @@ class FaultProxy:
     def set(self, mode: str, delay: float = 0.0) -> None:
         """Switch the fault injected into new traffic."""
         self.mode, self.delay = mode, delay
+
+    def reset(self) -> None:
+        """Count bytes from zero again."""
+        with self._lock:
+            self.bytes = 0
 
     def close(self) -> None:
         self._stopped.set()
@@ -44,18 +56,19 @@ class FaultProxy:
                 continue
             except OSError:
                 return
-            self.connections += 1
             if self.mode == "refuse":
-                client.setsockopt(
-                    socket.SOL_SOCKET,
-                    socket.SO_LINGER,
-                    b"\x01\x00\x00\x00\x00\x00\x00\x00",
-                )
-                client.close()  # RST: the client sees a refused/reset connection
+                client.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, _RESET)
+                client.close()
                 continue
             threading.Thread(
                 target=self._pipe, args=(client, self.mode, self.delay), daemon=True
             ).start()
+
+    def _forward(self, sink: socket.socket, data: bytes) -> None:
+        # Counted first: once the bytes arrive, they show in ``bytes``.
+        with self._lock:
+            self.bytes += len(data)
+        sink.sendall(data)
 
     def _pipe(self, client: socket.socket, mode: str, delay: float) -> None:
         try:
@@ -63,7 +76,7 @@ class FaultProxy:
         except OSError:
             client.close()
             return
-        sent_back = 0
+        answered = False
         try:
             while not self._stopped.is_set():
                 ready, _, _ = select.select([client, upstream], [], [], 0.5)
@@ -72,15 +85,15 @@ class FaultProxy:
                     if not data:
                         return
                     if sock is client:
-                        upstream.sendall(data)
+                        self._forward(upstream, data)
                         continue
-                    if mode == "delay" and sent_back == 0:
+                    if mode == "delay" and not answered:
                         time.sleep(delay)
                     if mode == "cut":
-                        client.sendall(data[:10])
+                        self._forward(client, data[:10])
                         return  # the target answered; the sender never learns how
-                    client.sendall(data)
-                    sent_back += len(data)
+                    self._forward(client, data)
+                    answered = True
         except OSError:
             return
         finally:
