@@ -1,5 +1,7 @@
-"""Build the webhook envelope for a batch of outbox rows (PrepareSyncJob's part).
+"""The webhook envelope: its one schema, and its build from outbox rows.
 
+EnvelopeSerializer is what an envelope is: the target validates every body it
+receives with it, and envelope_build (PrepareSyncJob's part) writes to it.
 Rows are turned into events carrying the record's state at delivery time, so
 several changes of one record in a batch travel as one event with the newest
 version; a record that is gone travels as a delete.
@@ -11,7 +13,9 @@ from collections import defaultdict
 from django.apps import apps
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import prefetch_related_objects
+from rest_framework import serializers
 
+from platforms.api.integers import INT64_MAX, INT64_MIN, Int64Field
 from platforms.conf import sync_settings
 from platforms.models import Platform
 from platforms.selectors import platform_domains_of
@@ -19,7 +23,89 @@ from syncs.bindings import transformer_for
 from syncs.digest.records import digest_queryset, records_data
 from syncs.files.metadata import event_data_with_files
 from syncs.identity import record_key_digest
-from syncs.models import EventType, OutboxEvent, Sync
+from syncs.models import MODEL_LABEL_RE, EventType, OutboxEvent, Sync
+
+MAX_EVENTS = 5000
+
+
+def _key_part(value) -> bool:
+    if isinstance(value, bool):
+        return False
+    # A key is looked up in the database: an integer must fit its columns.
+    return isinstance(value, str) or (
+        isinstance(value, int) and INT64_MIN <= value <= INT64_MAX
+    )
+
+
+class KeyField(serializers.JSONField):
+    """A record key: a string, a 64-bit integer or a list of them (a natural key)."""
+
+    def to_internal_value(self, data):
+        if not (
+            _key_part(data)
+            or (isinstance(data, list) and data and all(map(_key_part, data)))
+        ):
+            raise serializers.ValidationError(
+                "Must be a string, a signed 64-bit integer or a list of them."
+            )
+        return data
+
+
+class StrictBooleanField(serializers.BooleanField):
+    """A JSON true or false, not "yes", "0" or 1."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, bool):
+            self.fail("invalid", input=data)
+        return data
+
+
+class StrictCharField(serializers.CharField):
+    """A JSON string, not a number turned into one."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class EventSerializer(serializers.Serializer):
+    """One change of one record (see _event, which builds it)."""
+
+    id = serializers.RegexField(r"^[A-Za-z0-9_.:-]{1,64}$")
+    version = Int64Field(min_value=1)
+    type = serializers.ChoiceField(choices=EventType.choices)
+    model = serializers.RegexField(MODEL_LABEL_RE.pattern, max_length=255)
+    source_model = serializers.RegexField(MODEL_LABEL_RE.pattern, max_length=255)
+    key = KeyField()
+    # The record's pk on its source; older senders leave it out.
+    source_pk = StrictCharField(
+        max_length=255, required=False, allow_blank=True, trim_whitespace=False
+    )
+    data = serializers.DictField(allow_empty=True)
+    should_delete = StrictBooleanField()
+    platforms = serializers.ListField(
+        child=serializers.CharField(max_length=255), required=False, allow_null=True
+    )
+
+
+class EnvelopeSerializer(serializers.Serializer):
+    """A batch of events from one source platform (see envelope_build)."""
+
+    source = serializers.CharField(max_length=255)
+    events = EventSerializer(many=True, allow_empty=False, max_length=MAX_EVENTS)
+
+    def validate_events(self, events: list[dict]) -> list[dict]:
+        """Refuse a batch naming two events by one id: neither may replace the other."""
+        first: dict[str, int] = {}
+        for index, event in enumerate(events):
+            seen = first.setdefault(event["id"], index)
+            if seen != index:
+                raise serializers.ValidationError(
+                    f"events[{index}] has the id {event['id']!r} of events[{seen}]; "
+                    "every event of a batch needs an id of its own."
+                )
+        return events
 
 
 def _latest_per_record(rows: list[OutboxEvent]) -> list[OutboxEvent]:

@@ -25,23 +25,16 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from platforms.conf import sync_settings
-from platforms.selectors import platform_current
 from syncs.digest.hashing import MAX_BUCKETS, bucket_count_valid, buckets_encode
 from syncs.digest.records import PLATFORMS_FIELD, fields_comparable
 from syncs.digest.scan import Page, bucket_digests, bucket_entries, model_scope
 from syncs.identity import IdentityError, model_identifier_require
 from syncs.mapping import target_fields_sent
 from syncs.models import MODEL_LABEL_RE, Sync
-from webhooks.envelope import (
-    EnvelopeRefused,
-    envelope_parse,
-    envelope_sync_for,
-    fields_check,
-)
-from webhooks.verify import RequestRefused, SignedEndpointMixin, signed_request_read
+from webhooks.envelope import envelope_sync_for, fields_check
+from webhooks.signed import SignedRequestRefused, SignedView
 
 MAX_FIELDS = 1000
 
@@ -80,16 +73,6 @@ class DigestRequestSerializer(serializers.Serializer):
         return attrs
 
 
-def _error(code: str, detail: str, status: int) -> Response:
-    return Response({"error": code, "detail": detail}, status=status)
-
-
-def _first_error(errors: dict) -> str:
-    name, messages = next(iter(errors.items()))
-    message = messages[0] if isinstance(messages, list) and messages else messages
-    return f"{name}: {message}"
-
-
 def _model_fields(names: list[str]) -> list[str]:
     return [name for name in names if name != PLATFORMS_FIELD]
 
@@ -104,17 +87,14 @@ def _fields_answered(sync: Sync, model, names: list[str]) -> list[str]:
     return fields
 
 
-class PageRefused(Exception):
-    """The ``after`` of a digest request is no pk of the model."""
-
-
 def _page(model, after: str | None) -> Page:
     if after is not None:
         try:
             after = model._meta.pk.to_python(after)
         except ValidationError:
             label = model._meta.label
-            raise PageRefused(f"after: {after!r} is not a key of {label}.") from None
+            detail = f"after: {after!r} is not a key of {label}."
+            raise SignedRequestRefused("invalid", detail, 400) from None
     return Page(after=after, seconds=sync_settings.SYNC_PAGE_SECONDS)
 
 
@@ -125,7 +105,7 @@ def _next(page: Page) -> str | None:
 def digest_answer(*, sync: Sync, identifier: str, request: dict) -> dict:
     """Answer one digest request over the records of the sync's target model.
 
-    Raise PageRefused when ``after`` is no pk of that model.
+    Raise SignedRequestRefused when ``after`` is no pk of that model.
     """
     model = apps.get_model(sync.target_model)
     fields = _fields_answered(sync, model, request["fields"])
@@ -154,48 +134,26 @@ def digest_answer(*, sync: Sync, identifier: str, request: dict) -> dict:
 
 
 @extend_schema(exclude=True)  # signed machine endpoint, described in the README
-class DigestView(SignedEndpointMixin, APIView):
+class DigestView(SignedView):
     """Verify a signed digest request, check the allow-list, answer the digests."""
 
     renderer_classes = [JSONRenderer]
+    bootstrap_refusal = (
+        "unknown_platform",
+        "Only a known platform may ask for digests.",
+        401,
+    )
 
     def post(self, request):
+        source = self.get_source()
+        digest_request = self.get_validated(DigestRequestSerializer, self.get_payload())
+        target = self.get_target()
+        sync = envelope_sync_for(digest_request, source=source, target=target, syncs={})
+        fields_check(sync, dict.fromkeys(_model_fields(digest_request["fields"])))
         try:
-            sender, body = signed_request_read(request)
-        except RequestRefused as exc:
-            return _error(exc.code, exc.detail, exc.status)
-        if sender.bootstrap or sender.platform is None:
-            return _error(
-                "unknown_platform", "Only a known platform may ask for digests.", 401
-            )
-        try:
-            payload = envelope_parse(body)
-        except ValueError as exc:
-            return _error("invalid_json", f"The body is not JSON: {exc}", 400)
-        digest_request = DigestRequestSerializer(data=payload)
-        if not digest_request.is_valid():
-            return _error("invalid", _first_error(digest_request.errors), 400)
-        return self.answer(sender.platform, digest_request.validated_data)
-
-    def answer(self, source, digest_request: dict) -> Response:
-        """Check that the sender may ask about this model and these fields; answer."""
-        target = platform_current()
-        if target is None:
-            return _error("not_installed", "This platform has no Platform row.", 503)
-        try:
-            sync = envelope_sync_for(
-                digest_request, source=source, target=target, syncs={}
-            )
-            fields_check(sync, dict.fromkeys(_model_fields(digest_request["fields"])))
             identifier = model_identifier_require(sync.target_model)
-        except EnvelopeRefused as exc:
-            return _error(exc.code, exc.detail, exc.status)
         except IdentityError as exc:
-            return _error("no_identifier", str(exc), 400)
-        try:
-            answer = digest_answer(
-                sync=sync, identifier=identifier, request=digest_request
-            )
-        except PageRefused as exc:
-            return _error("invalid", str(exc), 400)
-        return Response(answer)
+            raise SignedRequestRefused("no_identifier", str(exc), 400) from None
+        return Response(
+            digest_answer(sync=sync, identifier=identifier, request=digest_request)
+        )

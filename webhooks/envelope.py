@@ -1,7 +1,9 @@
-"""The webhook envelope: its shape (a serializer) and what it may touch."""
+"""What a received envelope may touch, and the shape of the master's push.
 
-import json
-import math
+The envelope's own shape is syncs.payload.EnvelopeSerializer, which the
+sending side builds to.
+"""
+
 from collections import Counter
 
 from django.apps import apps
@@ -11,191 +13,19 @@ from django.db.backends.base.operations import BaseDatabaseOperations
 from django.db.models.functions import Lower
 from rest_framework import serializers
 
-from platforms.api.integers import INT64_MAX, INT64_MIN, Int64Field
 from platforms.models import Platform, domain_validator, secret_validator
 from platforms.signing import private_key_valid, public_key_of, public_key_valid
 from syncs.api.serializers import SyncListedSerializer
-from syncs.mapping import fields_mapped as fields_mapped  # moved, re-exported
-from syncs.models import MODEL_LABEL_RE, EventType, Sync
+from syncs.models import Sync
+from syncs.payload import MAX_EVENTS, StrictBooleanField
+from webhooks.signed import SignedRequestRefused
 
-MAX_EVENTS = 5000
 # Written only by the master's push of the platform list.
 PLATFORM_LABELS = ("platforms.platform", "platforms.platformkey")
-# Deep enough for any record's data; shallow enough to stay far from recursion
-# limits wherever the data is encoded again.
-MAX_DEPTH = 32
 
 
-def _not_json(constant: str):
-    raise ValueError(f"{constant} is not a JSON value")
-
-
-class _Unstorable:
-    """A number literal that no float holds: parsed, then refused by its path."""
-
-    def __init__(self, literal: str) -> None:
-        self.literal = literal
-
-
-def _number(literal: str):
-    value = float(literal)
-    mantissa = literal.lower().partition("e")[0]
-    # 1e400 is infinity and 1e-400 is zero: neither is what was sent.
-    if math.isinf(value) or (value == 0 and mantissa.strip("-+.0")):
-        return _Unstorable(literal)
-    return value
-
-
-def envelope_parse(body: bytes):
-    """Return the parsed body; raise ValueError for what no database could store.
-
-    The error names where the value sits (``events[1] (id 'x').data.price``),
-    so a sender can tell which event of a batch is at fault.
-    """
-    try:
-        payload = json.loads(body, parse_constant=_not_json, parse_float=_number)
-    except RecursionError:
-        raise ValueError(f"nested deeper than {MAX_DEPTH} levels") from None
-    # A path is kept as (parent path, key) links: cheap to build, spelled out
-    # only for the value at fault.
-    stack = [(payload, 0, None)]
-    while stack:
-        value, depth, path = stack.pop()
-        if depth > MAX_DEPTH:
-            raise ValueError(f"nested deeper than {MAX_DEPTH} levels")
-        if isinstance(value, dict):
-            for key, item in value.items():
-                _text_check(key, payload, (path, key))
-                stack.append((item, depth + 1, (path, key)))
-        elif isinstance(value, list):
-            stack += [(item, depth + 1, (path, i)) for i, item in enumerate(value)]
-        elif isinstance(value, str):
-            _text_check(value, payload, path)
-        elif isinstance(value, _Unstorable):
-            raise ValueError(
-                f"{_where(payload, path)}: the number {value.literal[:40]} is out "
-                "of the range of a float"
-            )
-    return payload
-
-
-def _text_check(text: str, payload, path) -> None:
-    # PostgreSQL stores neither; SQLite's driver cannot encode surrogates.
-    if "\x00" in text:
-        raise ValueError(f"{_where(payload, path)}: text holds a NUL character")
-    try:
-        text.encode()
-    except UnicodeEncodeError:
-        raise ValueError(
-            f"{_where(payload, path)}: text holds an unpaired surrogate"
-        ) from None
-
-
-def _where(payload, path) -> str:
-    """Spell out a (parent, key) path; name an event by its index and its id."""
-    keys = []
-    while path is not None:
-        path, key = path
-        keys.append(key)
-    keys.reverse()
-    spelled = [_step(payload, keys, at) for at in range(len(keys))]
-    return "".join(spelled).lstrip(".") or "the body"
-
-
-def _step(payload, keys: list, at: int) -> str:
-    key = keys[at]
-    if isinstance(key, str):
-        return f".{key}" if key.isidentifier() else f"[{key[:100]!r}]"
-    if at == 1 and keys[0] == "events":
-        event = payload["events"][key]
-        event_id = event.get("id") if isinstance(event, dict) else None
-        if isinstance(event_id, str) and event_id.isprintable():
-            return f"[{key}] (id {event_id[:64]!r})"
-    return f"[{key}]"
-
-
-class EnvelopeRefused(Exception):
+class EnvelopeRefused(SignedRequestRefused):
     """An envelope names a model or field it may not write."""
-
-    def __init__(self, code: str, detail: str, status: int) -> None:
-        super().__init__(detail)
-        self.code, self.detail, self.status = code, detail, status
-
-
-def _key_part(value) -> bool:
-    if isinstance(value, bool):
-        return False
-    # A key is looked up in the database: an integer must fit its columns.
-    return isinstance(value, str) or (
-        isinstance(value, int) and INT64_MIN <= value <= INT64_MAX
-    )
-
-
-class KeyField(serializers.JSONField):
-    """A record key: a string, a 64-bit integer or a list of them (a natural key)."""
-
-    def to_internal_value(self, data):
-        if not (
-            _key_part(data)
-            or (isinstance(data, list) and data and all(map(_key_part, data)))
-        ):
-            raise serializers.ValidationError(
-                "Must be a string, a signed 64-bit integer or a list of them."
-            )
-        return data
-
-
-class StrictBooleanField(serializers.BooleanField):
-    """A JSON true or false, not "yes", "0" or 1."""
-
-    def to_internal_value(self, data):
-        if not isinstance(data, bool):
-            self.fail("invalid", input=data)
-        return data
-
-
-class StrictCharField(serializers.CharField):
-    """A JSON string, not a number turned into one."""
-
-    def to_internal_value(self, data):
-        if not isinstance(data, str):
-            self.fail("invalid")
-        return super().to_internal_value(data)
-
-
-class EventSerializer(serializers.Serializer):
-    id = serializers.RegexField(r"^[A-Za-z0-9_.:-]{1,64}$")
-    version = Int64Field(min_value=1)
-    type = serializers.ChoiceField(choices=EventType.choices)
-    model = serializers.RegexField(MODEL_LABEL_RE.pattern, max_length=255)
-    source_model = serializers.RegexField(MODEL_LABEL_RE.pattern, max_length=255)
-    key = KeyField()
-    # The record's pk on its source; older senders leave it out.
-    source_pk = StrictCharField(
-        max_length=255, required=False, allow_blank=True, trim_whitespace=False
-    )
-    data = serializers.DictField(allow_empty=True)
-    should_delete = StrictBooleanField()
-    platforms = serializers.ListField(
-        child=serializers.CharField(max_length=255), required=False, allow_null=True
-    )
-
-
-class EnvelopeSerializer(serializers.Serializer):
-    source = serializers.CharField(max_length=255)
-    events = EventSerializer(many=True, allow_empty=False, max_length=MAX_EVENTS)
-
-    def validate_events(self, events: list[dict]) -> list[dict]:
-        """Refuse a batch naming two events by one id: neither may replace the other."""
-        first: dict[str, int] = {}
-        for index, event in enumerate(events):
-            seen = first.setdefault(event["id"], index)
-            if seen != index:
-                raise serializers.ValidationError(
-                    f"events[{index}] has the id {event['id']!r} of events[{seen}]; "
-                    "every event of a batch needs an id of its own."
-                )
-        return events
 
 
 def envelope_sync_for(event: dict, *, source, target, syncs: dict) -> Sync:

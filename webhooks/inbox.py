@@ -3,14 +3,10 @@
 from django.db import IntegrityError, transaction
 
 from platforms.models import Platform
+from syncs.mapping import fields_mapped
 from syncs.workqueue import work_request
 from webhooks import enqueue
-from webhooks.envelope import (
-    EnvelopeRefused,
-    envelope_sync_for,
-    fields_check,
-    fields_mapped,
-)
+from webhooks.envelope import EnvelopeRefused, envelope_sync_for, fields_check
 from webhooks.models import InboxEvent
 
 INBOX_QUEUE = "inbox"

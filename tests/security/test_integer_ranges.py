@@ -176,7 +176,7 @@ def test_bug_in_a_signed_endpoint_with_debug_answers_json(
     def explode(request, **kwargs):
         raise RuntimeError("bug")
 
-    monkeypatch.setattr("webhooks.views.signed_request_read", explode)
+    monkeypatch.setattr("webhooks.signed.signed_request_read", explode)
 
     response = client.post(sync_settings.SYNC_WEBHOOK_URL, b"{}", "application/json")
 

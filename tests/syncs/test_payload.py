@@ -9,8 +9,9 @@ from platforms.services import platform_relations_add
 from syncs.bindings import bindings_reset
 from syncs.identity import records_serialize
 from syncs.models import OutboxEvent
-from syncs.payload import envelope_build
+from syncs.payload import EnvelopeSerializer, envelope_build
 from tests.factories import PlatformFactory, SyncFactory, UserFactory
+from tests.webhooks.signed import user_event
 
 pytestmark = pytest.mark.django_db
 
@@ -35,6 +36,59 @@ def _envelope(source, target, rows=None) -> dict:
 
 def _events(source, target, rows=None) -> list[dict]:
     return _envelope(source, target, rows)["events"]
+
+
+# --- the schema -----------------------------------------------------------------------
+
+
+def test_valid_envelope_keeps_its_events():
+    event = user_event("alice", platforms=["a.test"])
+    serializer = EnvelopeSerializer(data={"source": "b.test", "events": [event]})
+
+    assert serializer.is_valid(), serializer.errors
+    validated = serializer.validated_data["events"][0]
+    assert validated["key"] == ["alice"]
+    assert validated["should_delete"] is False
+    assert validated["platforms"] == ["a.test"]
+
+
+@pytest.mark.parametrize("key", ["alice", 7, ["alice"], ["auth", "user", 3]])
+def test_key_may_be_a_string_an_integer_or_a_list_of_them(key):
+    event = user_event("alice", key=key)
+    serializer = EnvelopeSerializer(data={"source": "b.test", "events": [event]})
+
+    assert serializer.is_valid(), serializer.errors
+
+
+@pytest.mark.parametrize("value", [True, False])
+def test_should_delete_takes_json_booleans(value):
+    event = user_event("alice", should_delete=value)
+    serializer = EnvelopeSerializer(data={"source": "b.test", "events": [event]})
+
+    assert serializer.is_valid()
+    assert serializer.validated_data["events"][0]["should_delete"] is value
+
+
+def test_every_envelope_built_is_valid_by_the_schema(current_platform, target):
+    SyncFactory(
+        source_platform=current_platform,
+        target_platform=target,
+        use_platform_relations=True,
+    )
+    ada, bob = UserFactory(username="ada"), UserFactory(username="bob")
+    platform_relations_add(record=ada, platforms=[target])
+    bob.delete()
+    envelope = _envelope(current_platform, target)
+
+    serializer = EnvelopeSerializer(data=envelope)
+
+    assert serializer.is_valid(), serializer.errors
+    assert [dict(event) for event in serializer.validated_data["events"]] == (
+        envelope["events"]
+    )
+
+
+# --- building -------------------------------------------------------------------------
 
 
 def test_envelope_names_the_source_and_carries_one_event_per_row(

@@ -11,6 +11,7 @@ from platforms.conf import sync_settings
 from platforms.credentials import signing_secret_generate
 from platforms.transport import PLATFORM_HEADER
 from syncs.models import WorkQueue
+from syncs.payload import MAX_EVENTS
 from tests.factories import PlatformFactory, SyncFactory
 from tests.webhooks.signed import (
     envelope,
@@ -20,7 +21,6 @@ from tests.webhooks.signed import (
     user_event,
     webhook_post,
 )
-from webhooks.envelope import MAX_EVENTS
 from webhooks.inbox import INBOX_QUEUE
 from webhooks.models import InboxEvent
 from webhooks.tasks import inbox_apply

@@ -1,13 +1,7 @@
-"""The one error of the file endpoints: a refusal with a code, a status and extras."""
+"""The refusal of the file endpoints, rendered like every signed endpoint's."""
+
+from webhooks.signed import SignedRequestRefused
 
 
-class FileRequestRefused(Exception):
-    """A file request may not be served; the view answers ``status`` with it."""
-
-    def __init__(self, code: str, detail: str, status: int, **extra) -> None:
-        super().__init__(detail)
-        self.code, self.detail, self.status, self.extra = code, detail, status, extra
-
-    def as_answer(self) -> dict:
-        """Return the JSON body of the refusal."""
-        return {"error": self.code, "detail": self.detail} | self.extra
+class FileRequestRefused(SignedRequestRefused):
+    """A file request may not be served (``extra`` such as ``received`` tells more)."""

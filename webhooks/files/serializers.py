@@ -10,7 +10,7 @@ from rest_framework import serializers
 from platforms.api.integers import Int64Field
 from syncs.files.policy import SHA256_RE
 from syncs.models import MODEL_LABEL_RE
-from webhooks.envelope import KeyField
+from syncs.payload import KeyField
 
 MAX_NAME_LENGTH = 1000
 

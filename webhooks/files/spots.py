@@ -17,8 +17,9 @@ from platforms.models import Platform
 from syncs.files.fields import field_storage, file_resolver_for, path_field
 from syncs.files.policy import file_refusal
 from syncs.identity import IdentityError, model_identifier_require, record_find
+from syncs.mapping import fields_mapped
 from syncs.models import Sync
-from webhooks.envelope import EnvelopeRefused, envelope_sync_for, fields_mapped
+from webhooks.envelope import EnvelopeRefused, envelope_sync_for
 from webhooks.files.refusals import FileRequestRefused
 
 # The refusals of the file policy and the statuses they are answered with.

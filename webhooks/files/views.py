@@ -13,17 +13,13 @@ from django.core.exceptions import SuspiciousFileOperation
 from django.http import Http404
 from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from platforms.conf import sync_settings
-from platforms.models import Platform
-from platforms.selectors import platform_current
-from webhooks.envelope import envelope_parse
 from webhooks.files.refusals import FileRequestRefused
 from webhooks.files.serializers import FileChunkSerializer, FileRequestSerializer
 from webhooks.files.services import file_check, file_chunk_store, file_finalize
 from webhooks.files.spots import FileSpot, file_spot_resolve
-from webhooks.verify import RequestRefused, SignedEndpointMixin, signed_request_read
+from webhooks.signed import SignedRequestRefused, SignedView
 
 logger = logging.getLogger(__name__)
 # Room for the fields around a chunk's bytes (model, key, name, hash...).
@@ -32,45 +28,16 @@ FIELDS_BODY_BYTES = 16 * 1024
 ROUTINE = frozenset({"offset_mismatch", "record_missing", "incomplete"})
 
 
-def _signed_read(request, limit: int) -> tuple[Platform, bytes]:
-    """Return the known platform that signed the request and its body, or refuse."""
-    try:
-        sender, body = signed_request_read(request, limit=limit)
-    except RequestRefused as exc:
-        raise FileRequestRefused(exc.code, exc.detail, exc.status) from None
-    if sender.bootstrap or sender.platform is None:
-        raise FileRequestRefused(
-            "bootstrap_platforms_only",
-            "The cluster's bootstrap secret does not sign file requests.",
-            403,
-        )
-    return sender.platform, body
-
-
-def _first_error(errors) -> str:
-    """Name the first field in error and its first message."""
-    name, messages = next(iter(errors.items()))
-    message = messages[0] if isinstance(messages, list) else messages
-    return f"{name}: {message}"
-
-
-def _validated(serializer_class, body: bytes) -> dict:
-    try:
-        payload = envelope_parse(body)
-    except ValueError as exc:
-        detail = f"The body is not JSON: {exc}"
-        raise FileRequestRefused("invalid_json", detail, 400) from None
-    serializer = serializer_class(data=payload)
-    if not serializer.is_valid():
-        raise FileRequestRefused("invalid", _first_error(serializer.errors), 400)
-    return serializer.validated_data
-
-
 @extend_schema(exclude=True)  # signed machine endpoints, described in the README
-class FileSyncView(SignedEndpointMixin, APIView):
+class FileSyncView(SignedView):
     """Verify a signed file request, hold it to the allow-list, serve it."""
 
     serializer_class = FileRequestSerializer
+
+    def initial(self, request, *args, **kwargs):
+        if not sync_settings.FILE_SYNC_ENABLED:
+            raise Http404
+        super().initial(request, *args, **kwargs)
 
     def get_body_limit(self) -> int:
         return FIELDS_BODY_BYTES
@@ -78,29 +45,18 @@ class FileSyncView(SignedEndpointMixin, APIView):
     def perform_serve(self, *, spot: FileSpot, data: dict) -> dict:
         raise NotImplementedError
 
-    def post(self, request):
-        if not sync_settings.FILE_SYNC_ENABLED:
-            raise Http404
-        try:
-            answer = self.serve(request)
-        except FileRequestRefused as exc:
+    def handle_exception(self, exc):
+        if isinstance(exc, SignedRequestRefused):
             level = logging.INFO if exc.code in ROUTINE else logging.WARNING
             logger.log(level, "File request refused: %s: %s", exc.code, exc.detail)
-            return Response(exc.as_answer(), status=exc.status)
-        return Response(answer)
+        return super().handle_exception(exc)
 
-    def serve(self, request) -> dict:
-        """Return the answer to a request, or raise FileRequestRefused."""
-        source, body = _signed_read(request, self.get_body_limit())
-        data = _validated(self.serializer_class, body)
-        target = platform_current()
-        if target is None:
-            raise FileRequestRefused(
-                "not_installed", "This platform has no Platform row.", 503
-            )
-        spot = file_spot_resolve(source=source, target=target, data=data)
+    def post(self, request):
+        source = self.get_source()
+        data = self.get_validated(self.serializer_class, self.get_payload())
+        spot = file_spot_resolve(source=source, target=self.get_target(), data=data)
         try:
-            return self.perform_serve(spot=spot, data=data)
+            return Response(self.perform_serve(spot=spot, data=data))
         except SuspiciousFileOperation as exc:
             raise FileRequestRefused("invalid_name", str(exc), 400) from None
         except OSError as exc:
