@@ -4,10 +4,11 @@ import uuid
 
 import factory
 from django.contrib.auth import get_user_model
+from django.utils import timezone
 
 from platforms.credentials import api_token_generate, signing_secret_generate
 from platforms.models import Platform
-from syncs.models import Sync
+from syncs.models import OutboxEvent, Sync
 from webhooks.models import InboxEvent
 
 
@@ -48,16 +49,32 @@ class AdminFactory(UserFactory):
     is_superuser = True
 
 
-def inbox_event(sync, key, *, version: int = 1, data=None, **fields) -> InboxEvent:
+def outbox_event(sync, key, **fields) -> OutboxEvent:
+    """Store an event as the listener would, for ``sync``'s target platform."""
+    values = {
+        "target_platform": sync.target_platform,
+        "event_type": "updated",
+        "object_pk": "1",
+        "next_attempt_at": timezone.now(),
+    }
+    return OutboxEvent.objects.create(sync=sync, object_key=key, **(values | fields))
+
+
+def inbox_event_build(sync, key, **fields) -> InboxEvent:
+    """Return an event as the webhook receives it, for ``sync``'s target model."""
+    values = {
+        "source_platform": sync.source_platform,
+        "event_id": f"evt-{uuid.uuid4().hex}",
+        "version": 1,
+        "event_type": "updated",
+        "model_label": sync.target_model,
+        "data": {},
+    }
+    return InboxEvent(sync=sync, object_key=key, **(values | fields))
+
+
+def inbox_event(sync, key, **fields) -> InboxEvent:
     """Store an event as the webhook would, for ``sync``'s target model."""
-    return InboxEvent.objects.create(
-        source_platform=sync.source_platform,
-        sync=sync,
-        event_id=f"evt-{uuid.uuid4().hex}",
-        version=version,
-        event_type=fields.pop("event_type", "updated"),
-        model_label=sync.target_model,
-        object_key=key,
-        data={} if data is None else data,
-        **fields,
-    )
+    event = inbox_event_build(sync, key, **fields)
+    event.save()
+    return event

@@ -9,38 +9,18 @@ from django.utils import timezone
 from syncs.chart import hourly_chart
 from syncs.dashboard import hourly_counts, window_start
 from syncs.models import OutboxEvent
-from tests.factories import PlatformFactory, SyncFactory, UserFactory
+from tests.factories import (
+    PlatformFactory,
+    SyncFactory,
+    UserFactory,
+    inbox_event,
+    outbox_event,
+)
 from webhooks.dashboard import dashboard_read
-from webhooks.models import InboxEvent
 
 pytestmark = pytest.mark.django_db
 
 INDEX_URL = reverse("admin:index")
-
-
-def outbox_row(sync, **fields) -> OutboxEvent:
-    return OutboxEvent.objects.create(
-        sync=sync,
-        target_platform=sync.target_platform,
-        event_type="updated",
-        object_pk="1",
-        object_key=["ada"],
-        next_attempt_at=timezone.now(),
-        **fields,
-    )
-
-
-def inbox_row(sync, number: int, **fields) -> InboxEvent:
-    return InboxEvent.objects.create(
-        source_platform=sync.source_platform,
-        sync=sync,
-        event_id=str(number),
-        version=number,
-        event_type="updated",
-        model_label="auth.User",
-        object_key=["ada"],
-        **fields,
-    )
 
 
 def figure(html: str, name: str) -> str:
@@ -62,16 +42,16 @@ def traffic(current_platform):
     )
     SyncFactory(source_platform=b, target_platform=b, status=False, target_model="a.B")
     delivered_at = timezone.now()
-    outbox_row(out, status="delivered", delivered_at=delivered_at)
-    outbox_row(out, status="delivered", delivered_at=delivered_at)
-    outbox_row(out, status="dead", last_error="b.test answered 500")
-    outbox_row(out)
-    old = outbox_row(out, status="delivered", delivered_at=delivered_at)
+    outbox_event(out, ["ada"], status="delivered", delivered_at=delivered_at)
+    outbox_event(out, ["ada"], status="delivered", delivered_at=delivered_at)
+    outbox_event(out, ["ada"], status="dead", last_error="b.test answered 500")
+    outbox_event(out, ["ada"])
+    old = outbox_event(out, ["ada"], status="delivered", delivered_at=delivered_at)
     OutboxEvent.objects.filter(pk=old.pk).update(
         created_at=timezone.now() - timedelta(days=7)
     )
-    inbox_row(back, 1, status="applied")
-    inbox_row(back, 2, status="failed", error="boom")
+    inbox_event(back, ["ada"], version=1, status="applied")
+    inbox_event(back, ["ada"], version=2, status="failed", error="boom")
     return {"b": b, "delivered_at": delivered_at}
 
 
@@ -134,7 +114,7 @@ def test_hourly_counts_fall_into_their_hour():
     assert start == datetime(2025, 2, 28, 13, 0, tzinfo=UTC)
     sync = SyncFactory()
     for created in [now, now - timedelta(minutes=40), start, start - timedelta(1)]:
-        row = outbox_row(sync)
+        row = outbox_event(sync, ["ada"])
         OutboxEvent.objects.filter(pk=row.pk).update(created_at=created)
     counts = hourly_counts(
         OutboxEvent.objects, field="created_at", start=start, hours=24

@@ -1,10 +1,9 @@
 import pytest
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import translation
 
-from syncs.models import OutboxEvent, Sync
-from tests.factories import SyncFactory
-from webhooks.models import InboxEvent
+from syncs.models import Sync
+from tests.factories import SyncFactory, inbox_event, outbox_event
 
 pytestmark = pytest.mark.django_db
 
@@ -54,22 +53,8 @@ def test_the_sync_list_offers_its_actions_in_german(german):
 
 def test_the_delivery_logs_and_platforms_speak_german(german):
     sync = SyncFactory()
-    OutboxEvent.objects.create(
-        sync=sync,
-        target_platform=sync.target_platform,
-        event_type="created",
-        object_pk="1",
-        object_key=["ada"],
-        next_attempt_at=timezone.now(),
-    )
-    InboxEvent.objects.create(
-        source_platform=sync.source_platform,
-        event_id="1",
-        version=1,
-        event_type="created",
-        model_label="auth.User",
-        object_key=["ada"],
-    )
+    outbox_event(sync, ["ada"], event_type="created")
+    inbox_event(sync, ["ada"], event_type="created")
     outbox = german(reverse("admin:syncs_outboxevent_changelist")).content.decode()
     inbox = german(reverse("admin:webhooks_inboxevent_changelist")).content.decode()
     platforms = german(reverse("admin:platforms_platform_changelist")).content.decode()

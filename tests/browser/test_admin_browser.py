@@ -17,7 +17,14 @@ from platforms.conf import sync_settings
 from platforms.models import Platform
 from syncs.models import OutboxEvent, Sync
 from tests.browser.conftest import browser_missing, script_errors
-from tests.factories import AdminFactory, PlatformFactory, SyncFactory, UserFactory
+from tests.factories import (
+    AdminFactory,
+    PlatformFactory,
+    SyncFactory,
+    UserFactory,
+    inbox_event,
+    outbox_event,
+)
 from webhooks.models import InboxEvent
 
 pytestmark = [
@@ -166,45 +173,25 @@ def traffic() -> None:
         error_message="auth.User ['bob'] exists already.",
     )
     now = timezone.now()
+    sent = {"object_pk": str(ada.pk), "next_attempt_at": now}
     for hours_ago in [0, 0, 1, 3, 3, 3, 7, 20]:
-        row = OutboxEvent.objects.create(
-            sync=out,
-            target_platform=there,
-            event_type="updated",
-            object_pk=str(ada.pk),
-            object_key=["ada"],
-            next_attempt_at=now,
-            status="delivered",
-            attempts=1,
-        )
+        row = outbox_event(out, ["ada"], status="delivered", attempts=1, **sent)
         created = now - timedelta(hours=hours_ago)
         OutboxEvent.objects.filter(pk=row.pk).update(
             created_at=created, delivered_at=created + timedelta(seconds=0.8)
         )
-    OutboxEvent.objects.create(
-        sync=out,
-        target_platform=there,
-        event_type="updated",
-        object_pk=str(ada.pk),
-        object_key=["ada"],
-        next_attempt_at=now,
+    outbox_event(
+        out,
+        ["ada"],
         status="dead",
         attempts=10,
         last_error="http://there.test/sync-webhook answered 503",
+        **sent,
     )
+    bob = {"username": "bob", "password": "pbkdf2_sha256$1$salt$hash"}
     for number, status in enumerate(["applied", "applied", "failed"], start=1):
-        InboxEvent.objects.create(
-            source_platform=there,
-            sync=back,
-            event_id=str(number),
-            version=number,
-            event_type="updated",
-            model_label="auth.User",
-            object_key=["bob"],
-            data={"username": "bob", "password": "pbkdf2_sha256$1$salt$hash"},
-            status=status,
-            error="IntegrityError" if status == "failed" else "",
-        )
+        error = "IntegrityError" if status == "failed" else ""
+        inbox_event(back, ["bob"], version=number, data=bob, status=status, error=error)
 
 
 def test_dashboard_and_delivery_logs(browser, live_server, screenshot):

@@ -2,10 +2,9 @@ from datetime import timedelta
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
 
 from syncs.models import OutboxEvent
-from tests.factories import PlatformFactory, SyncFactory, UserFactory
+from tests.factories import PlatformFactory, SyncFactory, UserFactory, outbox_event
 
 pytestmark = pytest.mark.django_db
 
@@ -17,15 +16,8 @@ def detail_url(row: OutboxEvent) -> str:
 
 
 def outbox_row(sync, record, **fields) -> OutboxEvent:
-    return OutboxEvent.objects.create(
-        sync=sync,
-        target_platform=sync.target_platform,
-        event_type="updated",
-        object_pk=str(record.pk),
-        object_key=list(record.natural_key()),
-        next_attempt_at=timezone.now(),
-        **fields,
-    )
+    key = list(record.natural_key())
+    return outbox_event(sync, key, object_pk=str(record.pk), **fields)
 
 
 @pytest.fixture
@@ -103,14 +95,7 @@ def test_the_detail_masks_platform_tokens_and_secrets(admin_client, current_plat
         target_platform=target,
         target_model="platforms.Platform",
     )
-    row = OutboxEvent.objects.create(
-        sync=sync,
-        target_platform=target,
-        event_type="updated",
-        object_pk=str(target.pk),
-        object_key=target.name,
-        next_attempt_at=timezone.now(),
-    )
+    row = outbox_event(sync, target.name, object_pk=str(target.pk))
     html = admin_client.get(detail_url(row)).content.decode()
     assert "&quot;api_token&quot;: &quot;••••&quot;" in html
     assert "&quot;signing_secret&quot;: &quot;••••&quot;" in html

@@ -11,7 +11,7 @@ from syncs.delivery import outbox_drain
 from syncs.models import OutboxEvent, WorkQueue
 from syncs.outbox import outbox_queue_name
 from syncs.tasks import outbox_deliver
-from tests.factories import PlatformFactory, SyncFactory, UserFactory
+from tests.factories import PlatformFactory, SyncFactory, UserFactory, outbox_event
 from tests.syncs.webhook_peer import Answer, WebhookPeer, closed_domain
 
 pytestmark = pytest.mark.django_db
@@ -291,15 +291,9 @@ def test_row_whose_sync_is_gone_fails_and_does_not_hold_up_the_others(
     target, peer, user_sync
 ):
     (ada,) = _users("ada")
+    ghost = outbox_event(user_sync, ["ada"], object_pk=str(ada.pk))
     # Recorded by a process that had not yet heard the sync was deleted.
-    ghost = OutboxEvent.objects.create(
-        sync_id=user_sync.pk + 1000,
-        target_platform=target,
-        event_type="updated",
-        object_pk=str(ada.pk),
-        object_key=["ada"],
-        next_attempt_at=timezone.now(),
-    )
+    OutboxEvent.objects.filter(pk=ghost.pk).update(sync_id=user_sync.pk + 1000)
     _users("bob")
 
     assert _drain(target) is None

@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from syncs.models import OutboxEvent, SyncFill
-from tests.factories import PlatformFactory, SyncFactory
+from tests.factories import PlatformFactory, SyncFactory, outbox_event
 
 pytestmark = pytest.mark.django_db
 
@@ -76,14 +76,8 @@ def test_a_sync_without_a_fill_and_one_sent_elsewhere_say_so(
 
 def test_the_retry_action_sends_the_refused_rows_again(admin_client, sync):
     fill = _state(sync, status="failed", first_event_id=1, error="refused")
-    row = OutboxEvent.objects.create(
-        sync=sync,
-        target_platform=sync.target_platform,
-        event_type="created",
-        object_pk="1",
-        object_key=["x"],
-        status=OutboxEvent.Status.DEAD,
-        next_attempt_at=timezone.now(),
+    row = outbox_event(
+        sync, ["x"], event_type="created", status=OutboxEvent.Status.DEAD
     )
     assert row.pk >= fill.first_event_id
 

@@ -9,23 +9,11 @@ from django.utils import timezone
 from syncs import tasks
 from syncs.models import OutboxEvent
 from syncs.schedule import SYNC_BEAT_SCHEDULE
-from tests.factories import SyncFactory
+from tests.factories import SyncFactory, inbox_event, outbox_event
 from webhooks import tasks as webhook_tasks
 from webhooks.models import InboxEvent
 
 pytestmark = pytest.mark.django_db
-
-
-def _outbox(sync, **fields):
-    defaults = {
-        "event_type": "updated",
-        "object_pk": "1",
-        "object_key": ["ada"],
-        "next_attempt_at": timezone.now(),
-    }
-    return OutboxEvent.objects.create(
-        sync=sync, target_platform=sync.target_platform, **(defaults | fields)
-    )
 
 
 def test_schedule_runs_only_the_switched_on_jobs_at_their_frequency(settings):
@@ -64,9 +52,11 @@ def test_schedule_survives_pickling_as_beat_stores_it():
 
 def test_relay_requests_delivery_for_targets_with_due_rows_only(monkeypatch):
     due, waiting, done = SyncFactory(), SyncFactory(), SyncFactory()
-    _outbox(due)
-    _outbox(waiting, next_attempt_at=timezone.now() + timedelta(minutes=5))
-    _outbox(done, status="delivered")
+    outbox_event(due, ["ada"])
+    outbox_event(
+        waiting, ["ada"], next_attempt_at=timezone.now() + timedelta(minutes=5)
+    )
+    outbox_event(done, ["ada"], status="delivered")
     published = []
     monkeypatch.setattr(tasks.outbox_deliver, "delay", published.append)
     assert tasks.outbox_relay() == 1
@@ -78,15 +68,7 @@ def test_inbox_relay_requests_syncjob_only_when_events_wait(monkeypatch):
     monkeypatch.setattr(webhook_tasks.inbox_apply, "delay", lambda: published.append(1))
     assert webhook_tasks.inbox_relay() is False
     sync = SyncFactory()
-    InboxEvent.objects.create(
-        source_platform=sync.source_platform,
-        sync=sync,
-        event_id="1",
-        version=1,
-        event_type="created",
-        model_label="auth.User",
-        object_key=["ada"],
-    )
+    inbox_event(sync, ["ada"], event_type="created")
     assert webhook_tasks.inbox_relay() is True
     assert published == [1]
 
@@ -95,9 +77,11 @@ def test_purge_deletes_only_old_delivered_and_applied_rows(settings):
     settings.SYNC_PURGE_AFTER_DAYS = 7
     sync = SyncFactory()
     old = timezone.now() - timedelta(days=8)
-    _outbox(sync, status="delivered", delivered_at=old)
-    recent = _outbox(sync, status="delivered", delivered_at=timezone.now())
-    dead = _outbox(sync, status="dead")
+    outbox_event(sync, ["ada"], status="delivered", delivered_at=old)
+    recent = outbox_event(
+        sync, ["ada"], status="delivered", delivered_at=timezone.now()
+    )
+    dead = outbox_event(sync, ["ada"], status="dead")
     assert tasks.outbox_purge() == 1
     assert set(OutboxEvent.objects.values_list("pk", flat=True)) == {recent.pk, dead.pk}
     for event_id, status, applied_at in [
@@ -105,16 +89,8 @@ def test_purge_deletes_only_old_delivered_and_applied_rows(settings):
         ("2", "applied", timezone.now()),
         ("3", "failed", old),
     ]:
-        InboxEvent.objects.create(
-            source_platform=sync.source_platform,
-            sync=sync,
-            event_id=event_id,
-            version=1,
-            event_type="created",
-            model_label="auth.User",
-            object_key=["ada"],
-            status=status,
-            applied_at=applied_at,
+        inbox_event(
+            sync, ["ada"], event_id=event_id, status=status, applied_at=applied_at
         )
     assert webhook_tasks.inbox_purge() == 1
     assert sorted(InboxEvent.objects.values_list("event_id", flat=True)) == ["2", "3"]

@@ -4,6 +4,7 @@ import pytest
 from django.contrib.messages import get_messages
 from django.urls import reverse
 
+from tests.factories import inbox_event
 from webhooks.apply import inbox_apply_batch
 from webhooks.models import InboxEvent
 from webhooks.tasks import inbox_apply
@@ -15,17 +16,8 @@ HASH = "pbkdf2_sha256$870000$salt$c2VjcmV0LWhhc2g="
 
 
 def inbox_row(sync, number: int = 1, **fields) -> InboxEvent:
-    values = {
-        "source_platform": sync.source_platform,
-        "sync": sync,
-        "event_id": str(number),
-        "version": number,
-        "event_type": "updated",
-        "model_label": sync.target_model,
-        "object_key": ["ada"],
-        "data": {"username": "ada", "password": HASH},
-    }
-    return InboxEvent.objects.create(**(values | fields))
+    data = {"username": "ada", "password": HASH}
+    return inbox_event(sync, ["ada"], version=number, **({"data": data} | fields))
 
 
 def detail_url(event: InboxEvent) -> str:

@@ -3,13 +3,18 @@
 import pytest
 from django.contrib.auth.models import Group, Permission, User
 from django.db import OperationalError
-from django.utils import timezone
 
 from platforms.services import platform_relations_get, platform_relations_set
 from syncs.bindings import bindings_reset
 from syncs.models import OutboxEvent, Sync
 from syncs.payload import envelope_build
-from tests.factories import PlatformFactory, SyncFactory, UserFactory, inbox_event
+from tests.factories import (
+    PlatformFactory,
+    SyncFactory,
+    UserFactory,
+    inbox_event,
+    outbox_event,
+)
 from tests.webhooks.signed import envelope, user_data, user_event, webhook_post
 from webhooks.apply import inbox_apply_batch
 from webhooks.models import AppliedVersion, InboxEvent
@@ -74,13 +79,12 @@ def test_envelope_built_by_a_sender_is_accepted_and_applied(
     editors = Group.objects.create(name="editors")
     carol = UserFactory(username="carol", password="carols-pass", first_name="C")
     carol.groups.add(editors)
-    row = OutboxEvent.objects.create(
-        sync=password_sync,
+    row = outbox_event(
+        password_sync,
+        ["carol"],
         target_platform=current_platform,
         event_type="created",
         object_pk=str(carol.pk),
-        object_key=["carol"],
-        next_attempt_at=timezone.now(),
     )
     body = envelope_build(source=source, target=current_platform, rows=[row])
     carol.delete()  # this platform has not got her yet

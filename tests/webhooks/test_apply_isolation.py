@@ -5,13 +5,12 @@ keys only at commit, which a test inside one rolled-back transaction never
 reaches. Run them on every engine (DATABASE_URL).
 """
 
-import uuid
-
 import pytest
 from django.contrib.auth.models import Group, User
 
 from syncs.bindings import bindings_reset
 from syncs.models import Sync
+from tests.factories import inbox_event
 from tests.webhooks.signed import user_data
 from webhooks.apply import inbox_apply_batch
 from webhooks.models import AppliedVersion, InboxEvent
@@ -19,21 +18,8 @@ from webhooks.models import AppliedVersion, InboxEvent
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def _inbox(sync: Sync, key, *, version: int, data: dict) -> InboxEvent:
-    return InboxEvent.objects.create(
-        source_platform=sync.source_platform,
-        sync=sync,
-        event_id=f"evt-{uuid.uuid4().hex}",
-        version=version,
-        event_type="created",
-        model_label=sync.target_model,
-        object_key=key,
-        data=data,
-    )
-
-
 def _user(sync: Sync, name: str, version: int, **fields) -> InboxEvent:
-    return _inbox(sync, [name], version=version, data=user_data(name, **fields))
+    return inbox_event(sync, [name], version=version, data=user_data(name, **fields))
 
 
 def _statuses(*events: InboxEvent) -> list[str]:
@@ -89,9 +75,9 @@ def raw_link_handler(settings):
 def test_foreign_key_refused_by_the_database_fails_only_its_event(
     user_sync, raw_link_handler
 ):
-    first = _inbox(user_sync, ["first"], version=1, data={})
-    bad = _inbox(user_sync, ["bad"], version=2, data={})
-    last = _inbox(user_sync, ["last"], version=3, data={})
+    first = inbox_event(user_sync, ["first"], version=1, data={})
+    bad = inbox_event(user_sync, ["bad"], version=2, data={})
+    last = inbox_event(user_sync, ["last"], version=3, data={})
 
     assert inbox_apply_batch(size=100) == 3
 
@@ -106,9 +92,13 @@ def test_foreign_key_refused_by_the_database_fails_only_its_event(
 
 def test_batch_with_a_bad_event_applies_its_neighbours_in_version_order(user_sync):
     Group.objects.create(name="editors")
-    newer = _inbox(user_sync, ["ann"], version=9, data=user_data("ann", email="n@x"))
+    newer = inbox_event(
+        user_sync, ["ann"], version=9, data=user_data("ann", email="n@x")
+    )
     bad = _user(user_sync, "zed", 5, first_name="x" * 1_000_000)
-    older = _inbox(user_sync, ["ann"], version=2, data=user_data("ann", email="o@x"))
+    older = inbox_event(
+        user_sync, ["ann"], version=2, data=user_data("ann", email="o@x")
+    )
 
     inbox_apply_batch(size=100)
 

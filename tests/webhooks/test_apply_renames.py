@@ -8,12 +8,17 @@ import json
 
 import pytest
 from django.contrib.auth.models import Group, User
-from django.utils import timezone
 
 from demoapp.models import Document
 from syncs.models import OutboxEvent, Sync
 from syncs.payload import envelope_build
-from tests.factories import PlatformFactory, SyncFactory, UserFactory, inbox_event
+from tests.factories import (
+    PlatformFactory,
+    SyncFactory,
+    UserFactory,
+    inbox_event,
+    outbox_event,
+)
 from tests.webhooks.signed import envelope, user_data, user_event, webhook_post
 from webhooks.apply import inbox_apply_batch
 from webhooks.models import AppliedVersion, InboxEvent, RecordLink
@@ -302,15 +307,7 @@ def test_webhook_refuses_a_source_pk_that_is_no_short_string(
 
 
 def _row(sync: Sync, user: User, **fields) -> OutboxEvent:
-    return OutboxEvent.objects.create(
-        sync=sync,
-        target_platform=sync.target_platform,
-        event_type=fields.pop("event_type", "updated"),
-        object_pk=str(user.pk),
-        object_key=[user.username],
-        next_attempt_at=timezone.now(),
-        **fields,
-    )
+    return outbox_event(sync, [user.username], object_pk=str(user.pk), **fields)
 
 
 def test_sender_sends_a_renamed_record_once_with_its_current_key(

@@ -1,7 +1,5 @@
 """SyncJob checks values before it writes them; privileged fields are opt-in."""
 
-import uuid
-
 import pytest
 from django.contrib.auth.models import Group, Permission, User
 from django.urls import reverse
@@ -9,7 +7,7 @@ from django.urls import reverse
 from demoapp.models import Document
 from syncs.mapping import privileged_fields
 from syncs.models import Sync
-from tests.factories import SyncFactory, UserFactory
+from tests.factories import SyncFactory, UserFactory, inbox_event
 from tests.webhooks.signed import envelope, user_data, user_event, webhook_post
 from webhooks.apply import inbox_apply_batch
 from webhooks.models import AppliedVersion, InboxEvent
@@ -20,21 +18,8 @@ pytestmark = pytest.mark.django_db
 PRIVILEGED = {"password", "is_staff", "is_superuser", "user_permissions"}
 
 
-def _inbox(sync: Sync, key, data: dict, *, version: int = 1) -> InboxEvent:
-    return InboxEvent.objects.create(
-        source_platform=sync.source_platform,
-        sync=sync,
-        event_id=f"evt-{uuid.uuid4().hex}",
-        version=version,
-        event_type="updated",
-        model_label=sync.target_model,
-        object_key=key,
-        data=data,
-    )
-
-
 def _applied(sync: Sync, key, data: dict, *, version: int = 1) -> InboxEvent:
-    event = _inbox(sync, key, data, version=version)
+    event = inbox_event(sync, key, data=data, version=version)
     inbox_apply_batch(size=100)
     event.refresh_from_db()
     return event

@@ -1,7 +1,6 @@
 """SyncJob and file descriptions: the record syncs, its files follow by transfer."""
 
 import logging
-import uuid
 
 import pytest
 from django.core.files.base import ContentFile
@@ -9,7 +8,7 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 
 from demoapp.models import Document
-from tests.factories import SyncFactory
+from tests.factories import SyncFactory, inbox_event
 from tests.filesync import CONTENT, document, file_sync, sha256  # noqa: F401
 from webhooks.apply import inbox_apply_batch
 from webhooks.files.settle import file_fields_settle
@@ -33,14 +32,10 @@ def described(content: bytes = CONTENT, name="documents/report.txt") -> dict:
 
 
 def _apply(sync, slug: str, **data) -> InboxEvent:
-    event = InboxEvent.objects.create(
-        source_platform=sync.source_platform,
-        sync=sync,
-        event_id=f"evt-{uuid.uuid4().hex}",
+    event = inbox_event(
+        sync,
+        slug,
         version=InboxEvent.objects.count() + 1,
-        event_type="updated",
-        model_label=sync.target_model,
-        object_key=slug,
         data={"slug": slug, "title": slug.title(), "cover": ""} | data,
     )
     inbox_apply_batch(size=100)

@@ -2,6 +2,7 @@
 
 import pytest
 
+from tests.factories import inbox_event_build
 from webhooks.inbox import inbox_store
 from webhooks.models import InboxEvent
 
@@ -9,16 +10,7 @@ pytestmark = pytest.mark.django_db
 
 
 def _row(user_sync, event_id: str) -> InboxEvent:
-    return InboxEvent(
-        source_platform=user_sync.source_platform,
-        sync=user_sync,
-        event_id=event_id,
-        version=1,
-        event_type="created",
-        model_label="auth.User",
-        object_key=[event_id],
-        data={},
-    )
+    return inbox_event_build(user_sync, [event_id], event_id=event_id)
 
 
 def test_store_counts_new_rows_as_accepted_and_known_ones_as_duplicates(user_sync):

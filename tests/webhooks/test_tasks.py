@@ -11,6 +11,7 @@ from django.contrib.auth.models import User
 from django.utils import timezone
 
 from syncs.models import WorkQueue
+from tests.factories import inbox_event
 from tests.webhooks.signed import user_data
 from webhooks import enqueue
 from webhooks.files.uploads import upload_path
@@ -22,16 +23,8 @@ pytestmark = pytest.mark.django_db
 
 
 def _pending(sync, version: int) -> InboxEvent:
-    return InboxEvent.objects.create(
-        source_platform=sync.source_platform,
-        sync=sync,
-        event_id=f"evt-{version}",
-        version=version,
-        event_type="created",
-        model_label="auth.User",
-        object_key=[f"u{version}"],
-        data=user_data(f"u{version}"),
-    )
+    name = f"u{version}"
+    return inbox_event(sync, [name], version=version, data=user_data(name))
 
 
 def test_inbox_apply_drains_every_pending_event_in_batches(user_sync, settings):
