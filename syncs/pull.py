@@ -21,13 +21,8 @@ from platforms.selectors import platform_current, platform_master
 from platforms.transport import ApiError, api_get
 from syncs.models import Sync
 
-# What a sync is, as the master decides it. has_errors, error_message and
-# last_sync describe how it runs here, so they stay local.
-PULLED_FIELDS = (
-    "status",
-    "title",
-    "source_model",
-    "target_model",
+# How a sync runs: its options (the admin shows them together, the API lists them).
+SYNC_OPTIONS = (
     "use_platform_relations",
     "if_exists",
     "sync_ids",
@@ -36,6 +31,9 @@ PULLED_FIELDS = (
     "use_transformer_class",
     "interval",
 )
+# What a sync is, as the master decides it. has_errors, error_message and
+# last_sync describe how it runs here, so they stay local.
+PULLED_FIELDS = ("status", "title", "source_model", "target_model", *SYNC_OPTIONS)
 
 
 class PullError(Exception):

@@ -17,6 +17,7 @@ from syncs.catalog import CatalogUnavailable
 from syncs.compatibility import sync_compatibility
 from syncs.fill import FillError, fill_retry, fill_start
 from syncs.models import Sync, SyncFill
+from syncs.pull import SYNC_OPTIONS
 
 logger = logging.getLogger(__name__)
 # The fields the compatibility of a sync depends on: saving others asks nobody.
@@ -73,20 +74,7 @@ class SyncAdmin(admin.ModelAdmin):
         (None, {"fields": ["status", "title"]}),
         (_("Source"), {"fields": ["source_platform", "source_model"]}),
         (_("Target"), {"fields": ["target_platform", "target_model"]}),
-        (
-            _("Options"),
-            {
-                "fields": [
-                    "use_platform_relations",
-                    "if_exists",
-                    "sync_ids",
-                    "sync_all_fields",
-                    "field_mappings",
-                    "use_transformer_class",
-                    "interval",
-                ]
-            },
-        ),
+        (_("Options"), {"fields": SYNC_OPTIONS}),
         (
             _("State"),
             {

@@ -8,7 +8,7 @@ from platforms.api.errors import model_full_clean
 from platforms.api.integers import IdField
 from platforms.api.serializers import PlatformRefSerializer
 from syncs.models import Sync
-from syncs.pull import PULLED_FIELDS
+from syncs.pull import PULLED_FIELDS, SYNC_OPTIONS
 
 
 class SyncSerializer(serializers.ModelSerializer):
@@ -34,15 +34,9 @@ class SyncSerializer(serializers.ModelSerializer):
             "target_platform",
             "target_platform_ref",
             "target_model",
-            "use_platform_relations",
-            "if_exists",
-            "sync_ids",
-            "sync_all_fields",
-            "field_mappings",
-            "use_transformer_class",
+            *SYNC_OPTIONS,
             "has_errors",
             "error_message",
-            "interval",
             "last_sync",
             "created_at",
             "updated_at",

@@ -5,29 +5,10 @@ from tests.factories import PlatformFactory, SyncFactory
 
 pytestmark = pytest.mark.django_db
 
-SYNC_FIELDS = {
-    "id",
-    "uuid",
-    "status",
-    "title",
-    "source_platform",
+# Every field of the model, and the two platforms by uuid and domain.
+SYNC_FIELDS = {field.name for field in Sync._meta.concrete_fields} | {
     "source_platform_ref",
-    "source_model",
-    "target_platform",
     "target_platform_ref",
-    "target_model",
-    "use_platform_relations",
-    "if_exists",
-    "sync_ids",
-    "sync_all_fields",
-    "field_mappings",
-    "use_transformer_class",
-    "has_errors",
-    "error_message",
-    "interval",
-    "last_sync",
-    "created_at",
-    "updated_at",
 }
 
 
