@@ -5,14 +5,12 @@ off (the baseline, measured in the same run, the two taking turns every
 --block saves so that whatever else the machine does weighs on both alike),
 creates and updates, and prints the ratio. Runs on a fresh SQLite file
 database and, when --postgres or --mysql is given, on a fresh PostgreSQL or
-MySQL/MariaDB database too (mysqlclient: the mysql extra). With --accelerator
-the PostgreSQL run is done twice: on Django's stock engine and on the opt-in
-mooxsync.db.postgresql (MOOXSYNC_DB_ACCELERATOR=true). The broker is Celery's
-filesystem transport in a temporary folder: delivery requests are really
-published.
+MySQL/MariaDB database too (mysqlclient: the mysql extra). The broker is
+Celery's filesystem transport in a temporary folder: delivery requests are
+really published.
 
     .venv/bin/python bench/write_path.py [-n 2000] [--rounds 3] [--block 100]
-        [--postgres URL [--accelerator]] [--mysql URL]
+        [--postgres URL] [--mysql URL]
 """
 
 import argparse
@@ -33,9 +31,7 @@ ROOT = Path(__file__).resolve().parent.parent
 BENCH_DATABASE = "mooxsync_bench_write"
 
 
-def _run_one(
-    database_url: str, count: int, rounds: int, block: int, accelerator=False
-) -> dict:
+def _run_one(database_url: str, count: int, rounds: int, block: int) -> dict:
     """Measure in a child process configured for ``database_url``."""
     folder = tempfile.mkdtemp(prefix="mooxsync-bench-")
     env = os.environ | {
@@ -47,7 +43,6 @@ def _run_one(
         "MOOXSYNC_VAR_DIR": folder,
         "SYNC_PLATFORM_DOMAIN": "a.bench",
         "SYNC_REGISTRY_TTL": "3600",
-        "MOOXSYNC_DB_ACCELERATOR": str(accelerator).lower(),
     }
     code = f"import bench.write_path as b; b._child({count}, {rounds}, {block})"
     result = subprocess.run(
@@ -158,11 +153,6 @@ def main() -> None:
         help="base PostgreSQL URL, e.g. postgres://postgres@127.0.0.1:5432/test",
     )
     parser.add_argument(
-        "--accelerator",
-        action="store_true",
-        help="run PostgreSQL on the stock engine and on mooxsync.db.postgresql",
-    )
-    parser.add_argument(
         "--mysql", help="base MySQL/MariaDB URL, e.g. mysql://root@127.0.0.1:3306/test"
     )
     args = parser.parse_args()
@@ -175,9 +165,6 @@ def main() -> None:
     _report("sqlite", measure(""), args.n)
     if args.postgres:
         _report("postgres", measure(_fresh_postgres(args.postgres)), args.n)
-        if args.accelerator:
-            url = _fresh_postgres(args.postgres)
-            _report("pg+accel", measure(url, accelerator=True), args.n)
     if args.mysql:
         _report("mysql", measure(_fresh_mysql(args.mysql)), args.n)
 

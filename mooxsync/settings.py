@@ -99,13 +99,6 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.mysql":
     # MySQL and MariaDB: full Unicode in every table, the test database too.
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault("charset", "utf8mb4")
     DATABASES["default"]["TEST"] = {"CHARSET": "utf8mb4", "COLLATION": "utf8mb4_bin"}
-if (
-    env.bool("MOOXSYNC_DB_ACCELERATOR", default=False)
-    and DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
-):
-    # Opt-in: Django's PostgreSQL backend plus the outbox's insert riding with
-    # COMMIT's round trip (mooxsync/db/postgresql/base.py; README, "Databases").
-    DATABASES["default"]["ENGINE"] = "mooxsync.db.postgresql"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
