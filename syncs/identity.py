@@ -7,7 +7,6 @@ for foreign keys and many-to-many values.
 
 import hashlib
 import json
-from json.encoder import encode_basestring_ascii
 
 from django.apps import apps
 from django.core import serializers
@@ -62,26 +61,18 @@ def model_identifier_require(label: str) -> str:
 
 def record_key(record: models.Model, identifier: str):
     """Return the cross-platform key of a record (a list for natural keys)."""
-    # Keys are stored in JSON fields and travel in JSON: a UUID, date or Decimal
-    # must already be the value the other side reads back.
     return json.loads(record_key_json(record, identifier))
 
 
 def record_key_json(record: models.Model, identifier: str) -> str:
     """Return the cross-platform key of a record as JSON text."""
+    # Keys are stored in JSON fields and travel in JSON: a UUID, date or Decimal
+    # must already be the value the other side reads back.
     if identifier == NATURAL_KEY:
         key = record.natural_key()  # a tuple: JSON writes it as an array
-        if key.__class__ is tuple and all(part.__class__ is str for part in key):
-            # Strings only (a username, a slug): what the encoder writes, for
-            # a fraction of its cost on a path every synced save takes.
-            return "[" + ", ".join(map(encode_basestring_ascii, key)) + "]"
-        return _key_encoder.encode(key)
-    return _key_encoder.encode(getattr(record, identifier))
-
-
-# One encoder for every key (json.dumps would build one per call): the listener
-# encodes a key on every save of a synced model.
-_key_encoder = DjangoJSONEncoder()
+    else:
+        key = getattr(record, identifier)
+    return json.dumps(key, cls=DjangoJSONEncoder)
 
 
 def record_key_digest(key) -> str:

@@ -29,8 +29,8 @@ from platforms.conf import sync_settings
 from syncs.models import WorkQueue
 
 
-def work_flags_sql(connection, count: int, columns: str = "name, requested") -> str:
-    """Return SQL reading the flags of ``count`` queues, as rows of ``columns``.
+def work_flags_sql(connection, count: int) -> str:
+    """Return SQL reading the flags of ``count`` queues, as (name, requested) rows.
 
     A writer reads the flags in the transaction (or statement) that writes its
     rows. On PostgreSQL and MySQL/MariaDB the flag rows are locked shared
@@ -44,7 +44,7 @@ def work_flags_sql(connection, count: int, columns: str = "name, requested") -> 
     lock = {"postgresql": " FOR SHARE", "mysql": " LOCK IN SHARE MODE"}.get(
         connection.vendor, ""
     )
-    return f"SELECT {columns} FROM {table} WHERE name IN ({marks}){lock}"
+    return f"SELECT name, requested FROM {table} WHERE name IN ({marks}){lock}"
 
 
 def work_request(name: str, publish: Callable[[], None]) -> None:

@@ -1,17 +1,16 @@
 import json
-from datetime import UTC, datetime, timedelta
-from types import SimpleNamespace
+from datetime import timedelta
 
 import pytest
 from django.contrib.auth.models import Group, User
 from django.core.management import call_command
-from django.db import connection, transaction
+from django.db import OperationalError, connection, connections, transaction
 from django.utils import timezone
 
 from syncs import outbox
 from syncs.bindings import bindings_reset
 from syncs.models import OutboxEvent, WorkQueue
-from syncs.outbox import _delivery_request, _now_adapted, outbox_queue_name
+from syncs.outbox import _delivery_request, outbox_queue_name
 from syncs.registry import applying_from
 from syncs.tasks import outbox_deliver
 from tests.factories import PlatformFactory, SyncFactory, UserFactory
@@ -309,34 +308,53 @@ def test_transformer_delay_postpones_delivery_of_the_change(
     )
 
 
-def test_outbox_time_is_written_as_django_writes_the_time_now():
+def test_outbox_row_times_are_the_time_of_the_save(user_sync):
     before = timezone.now()
-    written = _now_adapted(connection)
+    UserFactory(username="ada")
     after = timezone.now()
 
-    value = written
-    if connection.vendor == "sqlite":  # text there, read back as Django reads it
-        value = connection.ops.convert_datetimefield_value(written, None, connection)
-    elif connection.vendor == "mysql":  # text too, which the driver reads back naive
-        naive = datetime.fromisoformat(written)
-        value = connection.ops.convert_datetimefield_value(naive, None, connection)
-    assert before <= value <= after
-    assert connection.ops.adapt_datetimefield_value(value) == written
+    row = OutboxEvent.objects.get()
+    assert before <= row.next_attempt_at <= row.created_at <= after
+
+
+# How a second connection gives up at once on a row lock instead of waiting.
+_LOCK_WAIT_SHORT = {
+    "postgresql": "SET lock_timeout = '200ms'",
+    "mysql": "SET SESSION innodb_lock_wait_timeout = 1",
+}
 
 
 @pytest.mark.skipif(
-    connection.vendor != "sqlite",
-    reason="SQLite's path: elsewhere the time is Django's adaptation of timezone.now()",
+    connection.vendor not in _LOCK_WAIT_SHORT,
+    reason="SQLite's single write lock holds every other writer off already",
 )
-@pytest.mark.parametrize(
-    "nanoseconds",
-    [1_764_253_508_204_745_123, 1_764_253_508_000_000_000, 1_764_253_509_000_001_000],
-    ids=["fraction", "whole-second", "next-second"],
-)
-def test_outbox_time_text_is_str_of_the_datetime(monkeypatch, nanoseconds):
-    monkeypatch.setattr(outbox, "time", SimpleNamespace(time_ns=lambda: nanoseconds))
-    expected = datetime.fromtimestamp(nanoseconds // 1000 / 1_000_000, UTC)
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_cannot_clear_the_flag_a_save_read_until_the_save_commits(
+    user_sync,
+):
+    # Else the worker's drain after the clear could miss the save's row while
+    # the save, which found the flag set, asks for no delivery.
+    name = outbox_queue_name(user_sync.target_platform_id)
+    WorkQueue.objects.create(name=name, requested=True)
+    worker = connections.create_connection("default")
+    try:
+        with transaction.atomic():
+            UserFactory(username="ada")
+            with worker.cursor() as cursor:
+                cursor.execute(_LOCK_WAIT_SHORT[connection.vendor])
+                with pytest.raises(OperationalError):
+                    cursor.execute(
+                        "UPDATE syncs_workqueue SET requested = %s WHERE name = %s",
+                        [False, name],
+                    )
+    finally:
+        worker.close()
 
-    written = _now_adapted(connection)
+    assert WorkQueue.objects.get(name=name).requested is True
 
-    assert written == connection.ops.adapt_datetimefield_value(expected)
+
+def test_the_outbox_insert_writes_every_column_but_the_id_and_the_delivery_time():
+    # A column added to OutboxEvent must be added to the listener's insert.
+    columns = {field.column for field in OutboxEvent._meta.concrete_fields}
+
+    assert set(outbox._COLUMNS) == columns - {"id", "delivered_at"}
