@@ -26,7 +26,15 @@ from demo.cluster import (
     seed_fixture,
 )
 from harness.databases import redis_database, server_database
-from harness.processes import free_port, process_env, processes_stop, wait_until
+from harness.processes import (
+    free_port,
+    process_env,
+    process_spawn,
+    processes_stop,
+    wait_until,
+    web_command,
+    worker_command,
+)
 
 E2E_ENV = {
     # Retry fast so "target down, then back" converges within a test.
@@ -55,53 +63,18 @@ class PlatformProcess:
         return self.spec.url
 
     def _spawn(self, name: str, args: list[str]) -> subprocess.Popen:
-        log = open(self.logs / f"{name}.log", "ab")  # noqa: SIM115  (closed with the process)
-        return subprocess.Popen(
-            args,
-            cwd=ROOT,
-            env=process_env(self.env),
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+        log = self.logs / f"{name}.log"
+        return process_spawn(args, cwd=ROOT, env=self.env, log=log)
 
     def web_start(self) -> None:
-        self.web = self._spawn(
-            "web",
-            [
-                str(BIN / "gunicorn"),
-                "mooxsync.wsgi",
-                "--bind",
-                self.spec.bind,
-                "--workers",
-                "2",
-                "--threads",
-                "4",
-                "--timeout",
-                "60",
-            ],
-        )
+        options = ["--workers", "2", "--timeout", "60"]
+        web = web_command(BIN, "mooxsync", self.spec.bind, *options)
+        self.web = self._spawn("web", web)
         wait_until(self._healthy, timeout=60)
 
     def worker_start(self) -> None:
-        self.worker = self._spawn(
-            "worker",
-            [
-                str(BIN / "celery"),
-                "-A",
-                "mooxsync",
-                "worker",
-                "-B",
-                "--loglevel",
-                "INFO",
-                "--concurrency",
-                "2",
-                "--hostname",
-                f"{self.spec.key}@%h",
-                "--schedule",
-                str(self.spec.folder / "celerybeat-schedule"),
-            ],
-        )
+        worker = worker_command(BIN, "mooxsync", self.spec.key, self.spec.folder)
+        self.worker = self._spawn("worker", worker)
 
     def _healthy(self) -> bool:
         try:

@@ -7,6 +7,7 @@ import subprocess
 import time
 from collections.abc import Callable
 from contextlib import closing, suppress
+from pathlib import Path
 
 
 def free_port() -> int:
@@ -40,6 +41,34 @@ def process_env(values: dict[str, str]) -> dict[str, str]:
     """Return ``values`` with the few variables of ours a child process needs."""
     keep = ("PATH", "HOME", "LANG", "TMPDIR")
     return {k: v for k, v in os.environ.items() if k in keep} | values
+
+
+def process_spawn(
+    args: list[str], *, cwd: Path, env: dict[str, str], log: Path
+) -> subprocess.Popen:
+    """Start ``args`` in a session of its own, its output appended to ``log``."""
+    output = open(log, "ab")  # noqa: SIM115  (closed with the process)
+    return subprocess.Popen(
+        args,
+        cwd=cwd,
+        env=process_env(env),
+        stdout=output,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+
+
+def web_command(bin_dir: Path, app: str, bind: str, *options: str) -> list[str]:
+    """Return the command of a gunicorn serving ``app``.wsgi at ``bind``."""
+    gunicorn = [str(bin_dir / "gunicorn"), f"{app}.wsgi", "--bind", bind]
+    return [*gunicorn, "--threads", "4", *options]
+
+
+def worker_command(bin_dir: Path, app: str, key: str, folder: Path) -> list[str]:
+    """Return the command of ``app``'s Celery worker with beat, named ``key``."""
+    celery = [str(bin_dir / "celery"), "-A", app, "worker", "-B", "--loglevel", "INFO"]
+    schedule = ["--schedule", str(folder / "celerybeat-schedule")]
+    return [*celery, "--concurrency", "2", "--hostname", f"{key}@%h", *schedule]
 
 
 # Seconds a process has to shut down on SIGTERM before its group is killed.

@@ -16,9 +16,12 @@ from harness.databases import redis_database, server_database
 from harness.processes import (
     free_port,
     process_env,
+    process_spawn,
     processes_stop,
     run_checked,
     wait_for,
+    web_command,
+    worker_command,
 )
 
 SHOP_SOURCE = ROOT / "examples" / "shop"
@@ -108,15 +111,8 @@ class SiteProcess:
         return f"http://{self.domain}"
 
     def _spawn(self, name: str, args: list[str]) -> subprocess.Popen:
-        log = open(self.logs / f"{name}.log", "ab")  # noqa: SIM115  (closed with the process)
-        return subprocess.Popen(
-            args,
-            cwd=self.project,
-            env=process_env(self.env),
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+        log = self.logs / f"{name}.log"
+        return process_spawn(args, cwd=self.project, env=self.env, log=log)
 
     def start(self) -> "SiteProcess":
         self.worker_start()
@@ -124,39 +120,12 @@ class SiteProcess:
         return self
 
     def worker_start(self) -> None:
-        self.worker = self._spawn(
-            "worker",
-            [
-                str(self.bin / "celery"),
-                "-A",
-                self.module,
-                "worker",
-                "-B",
-                "--loglevel",
-                "INFO",
-                "--concurrency",
-                "2",
-                "--hostname",
-                f"{self.key}@%h",
-                "--schedule",
-                str(self.folder / "celerybeat-schedule"),
-            ],
-        )
+        worker = worker_command(self.bin, self.module, self.key, self.folder)
+        self.worker = self._spawn("worker", worker)
 
     def web_start(self) -> None:
-        self.web = self._spawn(
-            "web",
-            [
-                str(self.bin / "gunicorn"),
-                f"{self.module}.wsgi",
-                "--bind",
-                self.domain,
-                "--workers",
-                "1",
-                "--threads",
-                "4",
-            ],
-        )
+        web = web_command(self.bin, self.module, self.domain, "--workers", "1")
+        self.web = self._spawn("web", web)
         wait_for(f"{self.key}'s web server to answer", self._ready, timeout=60)
 
     def _ready(self) -> bool:
