@@ -32,21 +32,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.backup import stack_arguments, stack_use  # noqa: E402
+from bench.backup import stack_arguments, stack_use, users_sync  # noqa: E402
 from harness.proxy import Proxy  # noqa: E402
 
 SOURCE, TARGET = "fs", "ft"
-# The privileged fields too (mapped by name), so both tables end up equal.
-PRIVILEGED = ("password", "is_staff", "is_superuser", "user_permissions")
-SYNCS = [
-    {
-        "source": SOURCE,
-        "source_model": "auth.User",
-        "target": TARGET,
-        "target_model": "auth.User",
-        "field_mappings": {name: name for name in PRIVILEGED},
-    }
-]
+SYNCS = [users_sync(SOURCE, TARGET)]
 MAX_SECONDS = 600
 MAX_RSS_MB = 500
 DRIFT = 0.001
