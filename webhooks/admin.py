@@ -9,7 +9,7 @@ from syncs.admin.log_display import duration_text, payload_html
 from syncs.delivery_log import latency_annotate, latency_of
 from syncs.masking import secrets_mask
 from webhooks.models import InboxEvent
-from webhooks.retry import inbox_retry
+from webhooks.replay import inbox_replay
 
 
 @admin.register(InboxEvent)
@@ -81,7 +81,7 @@ class InboxEventAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Retry failed events"))
     def retry(self, request, queryset) -> None:
-        count = inbox_retry(queryset=queryset)
+        count = inbox_replay(queryset=queryset)
         self.message_user(
             request,
             gettext("%(count)d event(s) queued to be applied again.")

@@ -5,16 +5,16 @@ from django.db import transaction
 from webhooks.inbox import inbox_apply_request
 from webhooks.models import InboxEvent
 
-RETRYABLE = [InboxEvent.Status.FAILED, InboxEvent.Status.PENDING]
+REPLAYABLE = [InboxEvent.Status.FAILED, InboxEvent.Status.PENDING]
 
 
-def inbox_retry(*, queryset) -> int:
+def inbox_replay(*, queryset) -> int:
     """Make failed (or waiting) events pending again, ask for SyncJob; count them.
 
     Applied and skipped events are left alone: applying them again could roll
     a record back. The error is cleared so the next outcome is the only one.
     """
-    count = queryset.filter(status__in=RETRYABLE).update(
+    count = queryset.filter(status__in=REPLAYABLE).update(
         status=InboxEvent.Status.PENDING, error="", applied_at=None
     )
     if count:
