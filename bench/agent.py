@@ -44,12 +44,16 @@ def users_create(prefix: str, count: int, per_transaction: int = 100) -> dict:
     from django.contrib.auth.models import User
     from django.db import transaction
 
-    started = time.time()
+    started, cpu = time.time(), time.process_time()
     for first in range(0, count, per_transaction):
         with transaction.atomic():
             for i in range(first, min(first + per_transaction, count)):
                 User.objects.create(username=f"{prefix}{i}", password="!bench")
-    return {"started": started, "committed": time.time()}
+    return {
+        "started": started,
+        "committed": time.time(),
+        "cpu_seconds": time.process_time() - cpu,
+    }
 
 
 def commit_latency(prefix: str, count: int, peer_database_url: str) -> dict:

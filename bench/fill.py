@@ -33,6 +33,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.backup import stack_arguments, stack_use, users_sync  # noqa: E402
+from harness.processes import process_tree  # noqa: E402
 from harness.proxy import Proxy  # noqa: E402
 
 SOURCE, TARGET = "fs", "ft"
@@ -42,25 +43,6 @@ MAX_RSS_MB = 500
 DRIFT = 0.001
 # (bytes, time) the backup may cost at most, as a share of the fill.
 BACKUP_TARGETS = (0.05, 0.25)
-
-
-def _children(pid: int) -> list[int]:
-    """Return ``pid`` and every process below it."""
-    parents: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        ppid = int(stat.rsplit(")", 1)[1].split()[1])
-        parents.setdefault(ppid, []).append(int(entry.name))
-    found, todo = [], [pid]
-    while todo:
-        found.append(current := todo.pop())
-        todo += parents.get(current, [])
-    return found
 
 
 def _rss_mb(pid: int) -> float:
@@ -93,7 +75,7 @@ class PeakMemory:
     def _run(self) -> None:
         while not self._stop.wait(0.2):
             for name, root in list(self.roots.items()):
-                for pid in _children(root):
+                for pid in process_tree(root):
                     label = name if pid == root else f"{name} (child {pid})"
                     rss = _rss_mb(pid)
                     self.peaks[label] = max(self.peaks.get(label, 0.0), rss)

@@ -94,6 +94,39 @@ def processes_stop(*processes: subprocess.Popen | None) -> None:
         process.wait()
 
 
+def process_tree(pid: int) -> list[int]:
+    """Return ``pid`` and every process below it (Linux: read from /proc)."""
+    parents: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        ppid = int(stat.rsplit(")", 1)[1].split()[1])
+        parents.setdefault(ppid, []).append(int(entry.name))
+    found, todo = [], [pid]
+    while todo:
+        found.append(current := todo.pop())
+        todo += parents.get(current, [])
+    return found
+
+
+def cpu_seconds(pid: int) -> float:
+    """Return the CPU time (user + system) the processes of ``pid``'s tree used."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for member in process_tree(pid):
+        try:
+            stat = Path(f"/proc/{member}/stat").read_text()
+        except OSError:
+            continue  # ended meanwhile
+        fields = stat.rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / ticks
+
+
 def run_checked(args: list[str], timeout: float = 300) -> None:
     """Run a command; fail with its errors if it fails."""
     result = subprocess.run(args, capture_output=True, text=True, timeout=timeout)
