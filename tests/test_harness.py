@@ -2,13 +2,15 @@
 
 import socket
 import socketserver
+import subprocess
+import sys
 import threading
 
 import pytest
 
 from demo.cluster import PlatformSpec
 from harness.cluster import PlatformProcess
-from harness.processes import free_port
+from harness.processes import cpu_seconds, free_port, process_tree
 from harness.proxy import Proxy
 
 
@@ -74,3 +76,30 @@ def test_a_cut_connection_ends_after_the_first_bytes_of_the_answer(proxy):
     proxy.set("cut")
 
     assert _exchange(proxy, b"a long request body") == b"A LONG REQ"
+
+
+def test_cpu_seconds_counts_the_children_of_a_process_tree():
+    # A child that burns about 0.3 s of CPU, then waits to be counted.
+    code = (
+        "import sys, time\n"
+        "end = time.process_time() + 0.3\n"
+        "while time.process_time() < end: pass\n"
+        "print('busy', flush=True); sys.stdin.read()"
+    )
+    parent = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            f"import subprocess, sys; subprocess.run([sys.executable, '-c', {code!r}])",
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert parent.stdout.readline() == "busy\n"
+        tree = process_tree(parent.pid)
+        assert len(tree) == 2 and tree[0] == parent.pid
+        assert cpu_seconds(parent.pid) >= 0.25
+    finally:
+        parent.communicate("")
