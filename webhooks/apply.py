@@ -26,7 +26,7 @@ from syncs.identity import model_identifier_require, record_find, record_key_dig
 from syncs.models import EventType, Sync
 from syncs.pull import PullReport, syncs_refresh
 from syncs.registry import applying_from, registry_invalidate
-from webhooks.files.settle import file_fields_settle
+from webhooks.files.descriptions import file_descriptions_resolve
 from webhooks.links import (
     Links,
     link_owner_other,
@@ -112,7 +112,7 @@ def _event_apply(event: InboxEvent, sync: Sync, links: Links) -> tuple[str, str]
         handler.sync(sync=sync, key=event.object_key, data=data)
         return InboxEvent.Status.APPLIED, ""
     data = file_values_screen(model, existing, data)
-    data = file_fields_settle(model=model, record=existing, data=data)
+    data = file_descriptions_resolve(model=model, record=existing, data=data)
     record = record_values_write(model, existing, data, sync=sync)
     _relations_apply(record, event)
     return InboxEvent.Status.APPLIED, str(record.pk)
@@ -215,7 +215,7 @@ def _upsert_write(item: Upsert) -> None:
     try:
         data = privileged_screen(sync, event.data)
         data = file_values_screen(item.model, existing, data)
-        data = file_fields_settle(model=item.model, record=existing, data=data)
+        data = file_descriptions_resolve(model=item.model, record=existing, data=data)
         # A unique value taken fails the savepoint: then the batch goes event
         # by event, where validate_unique names the field.
         record = record_values_write(

@@ -30,7 +30,7 @@ from syncs.files.metadata import file_metadata_read
 from syncs.identity import model_supports_natural_key
 from syncs.mapping import privileged_fields, target_fields_sent
 from syncs.models import Sync
-from webhooks.files.spots import field_takes_files
+from webhooks.files.allowlist import field_takes_files
 
 MESSAGE_MAX = 300
 # What a column holds, on any engine: sizes and ranges. Format rules (an
@@ -191,9 +191,9 @@ def record_values_check(
 
 
 def _file_value_kept(name: str, value) -> bool:
-    """Tell whether a file field's value goes on to be settled; refuse a bad one."""
+    """Tell whether a file field's value goes on to be resolved; refuse a bad one."""
     if value in ("", None) or file_metadata_read(value) is not None:
-        return True  # emptied, or a description the transfer settles
+        return True  # emptied, or a description resolved when applied
     if not isinstance(value, str):
         raise EventDataInvalid(
             {name: ["A file field takes a file description, not this value."]}

@@ -12,8 +12,8 @@ from platforms.conf import sync_settings
 from syncs.files.fields import field_storage
 from syncs.files.metadata import file_digest
 from syncs.registry import applying_from
+from webhooks.files.allowlist import FileDestination
 from webhooks.files.refusals import FileRequestRefused
-from webhooks.files.spots import FileSpot
 from webhooks.files.uploads import (
     upload_append,
     upload_complete,
@@ -53,16 +53,16 @@ def record_file_matches(record, field: models.Field, *, size: int, sha256: str) 
     )
 
 
-def _upload_of(spot: FileSpot, data: dict) -> Path:
-    return upload_path(source_id=spot.source.pk, sha256=data["sha256"])
+def _upload_of(destination: FileDestination, data: dict) -> Path:
+    return upload_path(source_id=destination.source.pk, sha256=data["sha256"])
 
 
-def file_check(*, spot: FileSpot, data: dict) -> dict:
+def file_check(*, destination: FileDestination, data: dict) -> dict:
     """Say whether the record holds the file, else how much of it arrived."""
-    answer = _check_answer(spot=spot, data=data)
+    answer = _check_answer(destination=destination, data=data)
     logger.info(
         "File check from %s: %r is %s here (%d of %d bytes, sha256 %s).",
-        spot.source.domain,
+        destination.source.domain,
         data["name"],
         answer["status"],
         answer["received"],
@@ -72,12 +72,14 @@ def file_check(*, spot: FileSpot, data: dict) -> dict:
     return answer
 
 
-def _check_answer(*, spot: FileSpot, data: dict) -> dict:
+def _check_answer(*, destination: FileDestination, data: dict) -> dict:
     size, sha256 = data["size"], data["sha256"]
-    record = spot.record()
-    if record and record_file_matches(record, spot.field, size=size, sha256=sha256):
+    record = destination.record()
+    if record and record_file_matches(
+        record, destination.field, size=size, sha256=sha256
+    ):
         return {"status": "present", "received": size}
-    path = _upload_of(spot, data)
+    path = _upload_of(destination, data)
     received = upload_received(path)
     if received > size:  # cannot be this file's bytes: start over
         upload_discard(path)
@@ -85,20 +87,20 @@ def _check_answer(*, spot: FileSpot, data: dict) -> dict:
     return {"status": "partial" if received else "missing", "received": received}
 
 
-def file_chunk_store(*, spot: FileSpot, data: dict) -> dict:
+def file_chunk_store(*, destination: FileDestination, data: dict) -> dict:
     """Append a chunk to the file's upload; say how many bytes it holds now."""
     chunk, limit = data["data"], sync_settings.FILE_SYNC_CHUNK_SIZE
     if len(chunk) > limit:
         raise FileRequestRefused(
             "chunk_too_large", f"Chunks may hold {limit} bytes at most.", 413
         )
-    path = _upload_of(spot, data)
+    path = _upload_of(destination, data)
     received = upload_append(
         path=path, offset=data["offset"], data=chunk, size=data["size"]
     )
     logger.info(
         "File chunk from %s: %d bytes of %r at offset %d (%d of %d, sha256 %s).",
-        spot.source.domain,
+        destination.source.domain,
         len(chunk),
         data["name"],
         data["offset"],
@@ -117,46 +119,49 @@ def _name_for(field: models.Field, record: models.Model, name: str) -> str:
     return name
 
 
-def _file_store(*, spot: FileSpot, record, data: dict, path: Path) -> str:
+def _file_store(*, destination: FileDestination, record, data: dict, path: Path) -> str:
     """Store the verified upload (or reuse the same file); return its name."""
-    storage, size, sha256 = spot.storage, data["size"], data["sha256"]
-    name = _name_for(spot.field, record, data["name"])
+    storage, size, sha256 = destination.storage, data["size"], data["sha256"]
+    name = _name_for(destination.field, record, data["name"])
     if stored_file_matches(storage=storage, name=name, size=size, sha256=sha256):
         upload_discard(path)
         return name  # the same bytes under the same name: keep them
     with upload_complete(path=path, size=size, sha256=sha256) as handle:
         content = File(handle, name=posixpath.basename(name))
-        return storage.save(name, content, max_length=spot.field.max_length)
+        return storage.save(name, content, max_length=destination.field.max_length)
 
 
-def file_finalize(*, spot: FileSpot, data: dict) -> dict:
+def file_finalize(*, destination: FileDestination, data: dict) -> dict:
     """Verify and store a complete upload, and point the record's field at it."""
     size, sha256 = data["size"], data["sha256"]
-    path = _upload_of(spot, data)
+    path = _upload_of(destination, data)
     with transaction.atomic():
         # Locked: an event applied meanwhile must not write the old file back.
-        record = spot.record(lock=True)
+        record = destination.record(lock=True)
         if record is None:
             raise FileRequestRefused(
                 "record_missing",
-                f"{spot.sync.target_model} {spot.key!r} is not here yet; "
+                f"{destination.sync.target_model} {destination.key!r} is not here yet; "
                 "finalize again once its event is applied.",
                 409,
             )
-        if record_file_matches(record, spot.field, size=size, sha256=sha256):
+        if record_file_matches(record, destination.field, size=size, sha256=sha256):
             upload_discard(path)
-            return {"status": "present", "name": field_file_name(record, spot.field)}
-        name = _file_store(spot=spot, record=record, data=data, path=path)
-        setattr(record, spot.field.attname, name)
+            return {
+                "status": "present",
+                "name": field_file_name(record, destination.field),
+            }
+        name = _file_store(destination=destination, record=record, data=data, path=path)
+        setattr(record, destination.field.attname, name)
         # Passed on to where this record syncs next, but not back to its sender.
-        with applying_from(spot.source.pk):
-            record.save(update_fields=[spot.field.name])
+        with applying_from(destination.source.pk):
+            record.save(update_fields=[destination.field.name])
     logger.info(
         "File %r from %s stored as %r for %s %r.",
         data["name"],
-        spot.source.domain,
+        destination.source.domain,
         name,
-        spot.sync.target_model,
-        spot.key,
+        destination.sync.target_model,
+        destination.key,
     )
     return {"status": "stored", "name": name}

@@ -15,10 +15,10 @@ from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
 
 from platforms.conf import sync_settings
+from webhooks.files.allowlist import FileDestination, file_destination_resolve
 from webhooks.files.refusals import FileRequestRefused
 from webhooks.files.serializers import FileChunkSerializer, FileRequestSerializer
 from webhooks.files.services import file_check, file_chunk_store, file_finalize
-from webhooks.files.spots import FileSpot, file_spot_resolve
 from webhooks.signed import SignedRequestRefused, SignedView
 
 logger = logging.getLogger(__name__)
@@ -42,7 +42,7 @@ class FileSyncView(SignedView):
     def get_body_limit(self) -> int:
         return FIELDS_BODY_BYTES
 
-    def perform_serve(self, *, spot: FileSpot, data: dict) -> dict:
+    def perform_serve(self, *, destination: FileDestination, data: dict) -> dict:
         raise NotImplementedError
 
     def handle_exception(self, exc):
@@ -54,9 +54,11 @@ class FileSyncView(SignedView):
     def post(self, request):
         source = self.get_source()
         data = self.get_validated(self.serializer_class, self.get_payload())
-        spot = file_spot_resolve(source=source, target=self.get_target(), data=data)
+        destination = file_destination_resolve(
+            source=source, target=self.get_target(), data=data
+        )
         try:
-            return Response(self.perform_serve(spot=spot, data=data))
+            return Response(self.perform_serve(destination=destination, data=data))
         except SuspiciousFileOperation as exc:
             raise FileRequestRefused("invalid_name", str(exc), 400) from None
         except OSError as exc:
@@ -69,8 +71,8 @@ class FileSyncView(SignedView):
 class FileCheckView(FileSyncView):
     """Say whether the record holds the file, else how many bytes arrived."""
 
-    def perform_serve(self, *, spot: FileSpot, data: dict) -> dict:
-        return file_check(spot=spot, data=data)
+    def perform_serve(self, *, destination: FileDestination, data: dict) -> dict:
+        return file_check(destination=destination, data=data)
 
 
 class FileChunkView(FileSyncView):
@@ -82,12 +84,12 @@ class FileChunkView(FileSyncView):
         encoded = 4 * math.ceil(sync_settings.FILE_SYNC_CHUNK_SIZE / 3)
         return encoded + FIELDS_BODY_BYTES
 
-    def perform_serve(self, *, spot: FileSpot, data: dict) -> dict:
-        return file_chunk_store(spot=spot, data=data)
+    def perform_serve(self, *, destination: FileDestination, data: dict) -> dict:
+        return file_chunk_store(destination=destination, data=data)
 
 
 class FileFinalizeView(FileSyncView):
     """Verify the complete upload's sha256, store it, point the record at it."""
 
-    def perform_serve(self, *, spot: FileSpot, data: dict) -> dict:
-        return file_finalize(spot=spot, data=data)
+    def perform_serve(self, *, destination: FileDestination, data: dict) -> dict:
+        return file_finalize(destination=destination, data=data)

@@ -27,7 +27,7 @@ POLICY_STATUS = {"extension_not_allowed": 415, "file_too_large": 413}
 
 
 @dataclass(frozen=True)
-class FileSpot:
+class FileDestination:
     """Where a received file goes: the sync, the target field and the record key."""
 
     source: Platform
@@ -112,7 +112,9 @@ def file_policy_check(*, name: str, size: int) -> None:
         raise FileRequestRefused(refusal.code, refusal.detail, status)
 
 
-def file_spot_resolve(*, source: Platform, target: Platform, data: dict) -> FileSpot:
+def file_destination_resolve(
+    *, source: Platform, target: Platform, data: dict
+) -> FileDestination:
     """Return where the file of a request goes, or raise FileRequestRefused."""
     sync = _sync_for(data, source=source, target=target)
     model, name = _target_field(sync, data["field"])
@@ -123,4 +125,4 @@ def file_spot_resolve(*, source: Platform, target: Platform, data: dict) -> File
     record = record_find(model, identifier, data["key"])
     field = _file_field(model, name, record)
     file_policy_check(name=data["name"], size=data["size"])
-    return FileSpot(source, sync, model, field, identifier, data["key"])
+    return FileDestination(source, sync, model, field, identifier, data["key"])

@@ -15,8 +15,8 @@ from django.db import models
 
 from syncs.files.fields import field_storage, path_field
 from syncs.files.metadata import file_metadata_read
+from webhooks.files.allowlist import field_takes_files
 from webhooks.files.services import stored_file_matches
-from webhooks.files.spots import field_takes_files
 
 logger = logging.getLogger(__name__)
 
@@ -48,7 +48,7 @@ def _same_name_stored(field: models.Field, meta: dict) -> bool:
     )
 
 
-def _settled_value(model, record, name: str, meta: dict, current: str | None):
+def _value_to_write(model, record, name: str, meta: dict, current: str | None):
     """Return what field ``name`` should hold, or None to leave it out."""
     field = path_field(model, name)
     if field is None or not field_takes_files(model, field, record):
@@ -75,7 +75,7 @@ def _settled_value(model, record, name: str, meta: dict, current: str | None):
     return current
 
 
-def file_fields_settle(*, model, record, data: dict) -> dict:
+def file_descriptions_resolve(*, model, record, data: dict) -> dict:
     """Return ``data`` with each file description replaced by the value to write."""
     described = {
         name: meta
@@ -84,10 +84,10 @@ def file_fields_settle(*, model, record, data: dict) -> dict:
     }
     if not described:
         return data
-    settled = {name: value for name, value in data.items() if name not in described}
+    values = {name: value for name, value in data.items() if name not in described}
     current = _current_names(model, record, list(described))
     for name, meta in described.items():
-        value = _settled_value(model, record, name, meta, current.get(name))
+        value = _value_to_write(model, record, name, meta, current.get(name))
         if value is not None:
-            settled[name] = value
-    return settled
+            values[name] = value
+    return values

@@ -11,7 +11,7 @@ from demoapp.models import Document
 from tests.factories import SyncFactory, inbox_event
 from tests.filesync import CONTENT, document, file_sync, sha256  # noqa: F401
 from webhooks.apply import inbox_apply_batch
-from webhooks.files.settle import file_fields_settle
+from webhooks.files.descriptions import file_descriptions_resolve
 from webhooks.models import InboxEvent
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("file_sync")]
@@ -109,13 +109,13 @@ def test_an_emptied_file_field_is_emptied_here_too(doc_sync):
     assert Document.objects.get(slug="doc").attachment.name == ""
 
 
-def test_settle_reads_the_field_afresh_so_a_finalize_just_done_is_kept():
+def test_resolving_reads_the_field_afresh_so_a_finalize_just_done_is_kept():
     doc = document("doc")
     stale = Document.objects.get(pk=doc.pk)
     Document.objects.filter(pk=doc.pk).update(attachment="documents/new.txt")
 
     with transaction.atomic():
-        data = file_fields_settle(
+        data = file_descriptions_resolve(
             model=Document, record=stale, data={"attachment": described()}
         )
 
@@ -124,4 +124,4 @@ def test_settle_reads_the_field_afresh_so_a_finalize_just_done_is_kept():
 
 def test_values_that_are_not_file_descriptions_pass_untouched():
     data = {"title": "x", "attachment": "documents/a.txt", "cover": {"name": 1}}
-    assert file_fields_settle(model=Document, record=None, data=data) == data
+    assert file_descriptions_resolve(model=Document, record=None, data=data) == data
