@@ -2,7 +2,7 @@
 
 The master issues every platform's Ed25519 key pair and pushes the public keys
 to every platform, the private key only to its own platform (see
-platforms.roster); once that platform has taken the push, the master forgets
+platforms.push); once that platform has taken the push, the master forgets
 the private key. A platform signs with every active key it holds the private
 half of, so during a rotation's overlap a peer that knows only the old key
 verifies too.

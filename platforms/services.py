@@ -16,7 +16,7 @@ from platforms.keys import (
     platform_keys_undelivered,
 )
 from platforms.models import Platform, PlatformRelation
-from platforms.roster import roster_body
+from platforms.push import push_body
 from platforms.selectors import platform_current
 from platforms.signals import platform_relations_changed
 from platforms.signing import secret_from_token
@@ -175,7 +175,7 @@ def platforms_push_all() -> list[PushOutcome]:
     Run on the master only; raise PlatformPushError elsewhere. First every
     platform without a signing key gets one. Each target gets the complete
     list with the public keys their platforms hold and its own private keys
-    (roster.roster_rows), and what other apps add (its syncs), signed with the
+    (platforms.push.push_rows), and what other apps add (its syncs), signed with the
     master's keys and, while SYNC_TOKEN is set, with the cluster's bootstrap
     secret too, so a platform that has not joined yet can verify its first
     push. The master forgets the private keys a target says it holds (a target
@@ -206,7 +206,7 @@ def platforms_push_all() -> list[PushOutcome]:
     undelivered = {t.pk: platform_keys_undelivered(t) for t in targets}
     for target in sorted(targets, key=lambda t: not undelivered[t.pk]):
         delivering = undelivered[target.pk]
-        body = roster_body(source=source, target=target)
+        body = push_body(source=source, target=target)
         result = envelope_send(
             source=source, target=target, body=body, also_signed_with=bootstrap
         )

@@ -9,7 +9,7 @@ class SyncsConfig(AppConfig):
     def ready(self) -> None:
         from django.db.models.signals import post_migrate
 
-        from platforms.roster import roster_part_add
+        from platforms.push import push_part_add
         from syncs import checks, tasks  # noqa: F401  (registers checks and tasks)
         from syncs.outbox_ids import outbox_ids_protect_after_migrate
         from syncs.push import syncs_push_part
@@ -17,5 +17,5 @@ class SyncsConfig(AppConfig):
 
         listener_connect()
         # The master's push of the platform list carries each target's syncs.
-        roster_part_add("syncs", syncs_push_part)
+        push_part_add("syncs", syncs_push_part)
         post_migrate.connect(outbox_ids_protect_after_migrate, sender=self)

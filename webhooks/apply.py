@@ -1,7 +1,6 @@
 """SyncJob: apply inbox events to the target's records, in order, per batch."""
 
 import logging
-from dataclasses import dataclass
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.apps import apps
@@ -18,14 +17,11 @@ from django.utils.text import Truncator
 
 from platforms.conf import sync_settings
 from platforms.models import Platform
-from platforms.roster import RosterReport, roster_apply
-from platforms.selectors import platform_current, platform_master
 from platforms.services import platform_relations_set
 from syncs.bindings import handler_for
 from syncs.identity import model_identifier_require, record_find, record_key_digest
 from syncs.models import EventType, Sync
-from syncs.pull import PullReport, syncs_refresh
-from syncs.registry import applying_from, registry_invalidate
+from syncs.registry import applying_from
 from webhooks.files.descriptions import file_descriptions_resolve
 from webhooks.links import (
     Links,
@@ -390,38 +386,3 @@ def inbox_apply_batch(*, size: int) -> int:
     if count:
         logger.info("Applied a batch of %d inbox event(s).", count)
     return count
-
-
-@dataclass(frozen=True)
-class PushReport:
-    """What the master's push changed here: platforms, and syncs if it listed any."""
-
-    platforms: RosterReport
-    syncs: PullReport | None
-
-    def as_dict(self) -> dict:
-        found: dict = self.platforms.as_dict()
-        if self.syncs is not None:
-            found["syncs"] = self.syncs.changes()
-        return found
-
-
-def _syncs_apply(syncs: list[dict]) -> PullReport | None:
-    own, master = platform_current(), platform_master()
-    if own is None or master is None:
-        return None  # no row of its own: nothing to refresh the syncs of
-    return syncs_refresh(own=own, remote=syncs, master=master.domain)
-
-
-def platforms_apply(*, rows: list[dict], syncs: list[dict] | None = None) -> PushReport:
-    """Make the platform list, and this platform's syncs if listed, the master's.
-
-    The receiving side of its push; one transaction. Without ``syncs`` (a
-    master that pushes none) the syncs are left alone.
-    """
-    with transaction.atomic():
-        roster = roster_apply(rows=rows)
-        refreshed = None if syncs is None else _syncs_apply(syncs)
-    # A platform's domain decides which syncs start here: reload them now.
-    registry_invalidate()
-    return PushReport(roster, refreshed)

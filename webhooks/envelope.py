@@ -136,7 +136,7 @@ class PlatformKeySerializer(serializers.Serializer):
 
 
 class PlatformRowSerializer(serializers.Serializer):
-    """One platform of the master's push (platforms.roster.ROSTER_FIELDS, keys)."""
+    """One platform of the master's push (platforms.push.PUSH_FIELDS, keys)."""
 
     uuid = serializers.UUIDField()
     name = serializers.CharField(max_length=255)

@@ -6,7 +6,7 @@ from rest_framework import status
 from rest_framework.response import Response
 
 from syncs.payload import EnvelopeSerializer
-from webhooks.apply import platforms_apply
+from syncs.push import push_apply
 from webhooks.envelope import PlatformPushSerializer, envelope_is_platform_push
 from webhooks.inbox import inbox_events_build, inbox_store
 from webhooks.signed import SignedRequestRefused, SignedView
@@ -49,7 +49,7 @@ class SyncWebhookView(SignedView):
         push = self.get_validated(PlatformPushSerializer, payload)
         self.source_check(push)
         try:
-            report = platforms_apply(rows=push["platforms"], syncs=push.get("syncs"))
+            report = push_apply(rows=push["platforms"], syncs=push.get("syncs"))
         except IntegrityError as exc:
             detail = f"The list clashes with a kept row: {exc}"
             raise SignedRequestRefused("conflict", detail, 409) from None

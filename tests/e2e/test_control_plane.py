@@ -34,10 +34,10 @@ SYNCS = [
     },
 ]
 # The platform list as this platform holds it, public keys included.
-ROSTER = (
-    "from platforms.roster import roster_rows; from platforms.models import Platform\n"
+PLATFORM_LIST = (
+    "from platforms.push import push_rows; from platforms.models import Platform\n"
     "from platforms.selectors import platform_current; import json\n"
-    "rows = roster_rows(source=platform_current(), target=Platform(pk=0))\n"
+    "rows = push_rows(source=platform_current(), target=Platform(pk=0))\n"
     "print(json.dumps(sorted(rows, key=lambda r: r['domain']), default=str))"
 )
 
@@ -63,7 +63,7 @@ def _run(platform, *args: str) -> str:
 
 
 def _domains(platform) -> list[str]:
-    return [row["domain"] for row in platform.python(ROSTER)]
+    return [row["domain"] for row in platform.python(PLATFORM_LIST)]
 
 
 def _sync_uuids(platform) -> list[str]:
@@ -122,9 +122,9 @@ def test_new_platform_joins_with_only_its_domain_and_the_cluster_token(cluster):
 
     assert f"{j.spec.domain}: ok: 2 created, 1 updated, 0 deleted" in out
     assert f"{n.spec.domain}: ok: 1 created, 0 updated, 0 deleted" in out
-    masters = m.python(ROSTER)
-    assert j.python(ROSTER) == masters  # uuids, tokens and public keys included
-    assert n.python(ROSTER) == masters
+    masters = m.python(PLATFORM_LIST)
+    assert j.python(PLATFORM_LIST) == masters  # uuids, tokens and public keys included
+    assert n.python(PLATFORM_LIST) == masters
 
 
 def test_bootstrap_secret_is_refused_once_the_platform_has_joined(cluster):

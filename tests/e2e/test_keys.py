@@ -53,7 +53,7 @@ USERS = (
     "sorted(User.objects.filter(username__startswith={prefix!r})"
     ".values_list('username', flat=True))))"
 )
-ROSTER = (
+PLATFORM_ROWS = (
     "from platforms.models import Platform; import json; print(json.dumps(sorted("
     "Platform.objects.values_list('domain', 'locked', 'signing_secret'))))"
 )
@@ -165,7 +165,7 @@ def test_nothing_platform_c_stores_signs_as_a_or_the_master(cluster):
     materials.add(secret_from_token(env["SYNC_TOKEN"]))  # the bootstrap secret
     materials |= {_as_hmac_secret(p["api_token"]) for p in loot["platforms"]}
     materials |= {_as_hmac_secret(value) for value in env.values() if value}
-    roster_before = b.python(ROSTER)
+    platforms_before = b.python(PLATFORM_ROWS)
 
     answers = {
         (name, material[:10]): _signed_post(
@@ -179,7 +179,7 @@ def test_nothing_platform_c_stores_signs_as_a_or_the_master(cluster):
     assert sum(1 for key in loot["keys"] if key["private_key"]) == 1
     assert set(answers.values()) <= {401, 403}, answers
     assert b.python(USERS.format(prefix="mallory")) == []
-    assert b.python(ROSTER) == roster_before
+    assert b.python(PLATFORM_ROWS) == platforms_before
     # The same request signed with A's own key, which only A holds, is taken.
     path, payload = _attacks(a.spec.domain, "evil.test")["webhook"]
     payload = {"source": a.spec.domain, "events": [_superuser_event("control")]}

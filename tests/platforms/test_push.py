@@ -9,7 +9,7 @@ from django.core.management.base import CommandError
 from platforms import tasks
 from platforms.keys import platform_key_issue
 from platforms.models import Platform, PlatformKey
-from platforms.roster import ROSTER_FIELDS
+from platforms.push import PUSH_FIELDS
 from platforms.services import PlatformPushError, platforms_push_all
 from platforms.signing import secret_from_token, signature_verify
 from platforms.transport import PLATFORM_HEADER
@@ -78,7 +78,7 @@ def test_every_other_platform_gets_the_complete_signed_list(master, peers, targe
             master.domain,
             *[t.domain for t in targets],
         }
-        assert all(set(row) == {*ROSTER_FIELDS, "keys"} for row in pushed["platforms"])
+        assert all(set(row) == {*PUSH_FIELDS, "keys"} for row in pushed["platforms"])
 
 
 def _public_key(platform) -> str:

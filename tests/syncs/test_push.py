@@ -5,7 +5,7 @@ import json
 import pytest
 from django.db import transaction
 
-from platforms.roster import roster_body
+from platforms.push import push_body
 from platforms.services import platforms_push_all
 from syncs import tasks
 from syncs.push import PUSH_DELAY, syncs_push_part, syncs_push_run
@@ -39,7 +39,7 @@ def test_push_body_lists_the_targets_syncs_as_the_api_lists_them(
     incoming = SyncFactory(source_platform=master, target_platform=target)
     SyncFactory(source_platform=master, target_platform=PlatformFactory())
 
-    body = json.loads(roster_body(source=master, target=target))
+    body = json.loads(push_body(source=master, target=target))
 
     listed = platform_api.get(f"/api/platforms/{target.pk}/syncs/?role=any").json()
     assert body["syncs"] == listed["results"]

@@ -7,7 +7,7 @@ import pytest
 
 from platforms.credentials import api_token_generate, signing_secret_generate
 from platforms.models import Platform, PlatformKey
-from platforms.roster import ROSTER_FIELDS
+from platforms.push import PUSH_FIELDS
 from platforms.signing import delivery_sign, key_pair_generate, secret_from_token
 from tests.factories import PlatformFactory, SyncFactory
 from tests.webhooks.signed import envelope, signed_headers, user_event, webhook_post
@@ -27,7 +27,7 @@ def _cluster_token(settings):
 def wire_row(platform: Platform | None = None, **fields) -> dict:
     """Return a platform as a row of the push (JSON types)."""
     if platform is not None:
-        values = {name: getattr(platform, name) for name in ROSTER_FIELDS}
+        values = {name: getattr(platform, name) for name in PUSH_FIELDS}
     else:
         values = {
             "name": fields["domain"].upper(),
@@ -64,7 +64,7 @@ def post_push(client, body: bytes, *, domain: str, secrets: list[str]):
 
 
 def _snapshot() -> list[tuple]:
-    return list(Platform.objects.order_by("pk").values_list(*ROSTER_FIELDS))
+    return list(Platform.objects.order_by("pk").values_list(*PUSH_FIELDS))
 
 
 # --- from the master ------------------------------------------------------------

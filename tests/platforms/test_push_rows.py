@@ -9,7 +9,7 @@ from django.utils import timezone
 from platforms.credentials import api_token_generate, signing_secret_generate
 from platforms.keys import platform_key_issue
 from platforms.models import Platform, PlatformKey
-from platforms.roster import ROSTER_FIELDS, roster_apply, roster_rows
+from platforms.push import PUSH_FIELDS, push_rows, push_rows_apply
 from platforms.signing import key_pair_generate
 from tests.factories import PlatformFactory, SyncFactory
 
@@ -36,20 +36,20 @@ def row(domain: str, **fields) -> dict:
 
 def row_of(platform: Platform, **fields) -> dict:
     """Return a platform's row as the master sends it, with some fields changed."""
-    values = {name: getattr(platform, name) for name in ROSTER_FIELDS}
+    values = {name: getattr(platform, name) for name in PUSH_FIELDS}
     return values | fields
 
 
 def _state() -> dict[str, dict]:
-    return {str(p["uuid"]): p for p in Platform.objects.values(*ROSTER_FIELDS)}
+    return {str(p["uuid"]): p for p in Platform.objects.values(*PUSH_FIELDS)}
 
 
 def test_rows_carry_every_platform_with_its_credentials():
     platform = PlatformFactory(ip_address="10.0.0.1", master=True)
 
-    (sent,) = roster_rows(source=platform, target=platform)
+    (sent,) = push_rows(source=platform, target=platform)
 
-    assert set(sent) == {*ROSTER_FIELDS, "keys"}
+    assert set(sent) == {*PUSH_FIELDS, "keys"}
     assert sent["uuid"] == str(platform.uuid)
     assert sent["api_token"] == platform.api_token
     assert sent["signing_secret"] == platform.signing_secret
@@ -60,7 +60,7 @@ def test_apply_creates_the_listed_platforms(current_platform):
     master = row("m.test", master=True, ip_address="10.0.0.9", order=3)
     other = row("c.test", scheme="http")
 
-    report = roster_apply(rows=[master, row_of(current_platform), other])
+    report = push_rows_apply(rows=[master, row_of(current_platform), other])
 
     assert report.created == ["m.test", "c.test"]
     assert report.updated == report.deleted == report.kept == []
@@ -73,7 +73,7 @@ def test_apply_updates_by_uuid_so_a_renamed_platform_stays_the_same_row():
     platform = PlatformFactory(name="Old", domain="old.test")
     sync = SyncFactory(source_platform=platform)
 
-    report = roster_apply(rows=[row_of(platform, name="New", domain="new.test")])
+    report = push_rows_apply(rows=[row_of(platform, name="New", domain="new.test")])
 
     assert report.updated == ["new.test"]
     platform.refresh_from_db()
@@ -87,7 +87,7 @@ def test_own_row_installed_before_joining_adopts_the_masters_uuid_and_credential
 ):
     listed = row(current_platform.domain, name="A on the master")
 
-    report = roster_apply(rows=[listed])
+    report = push_rows_apply(rows=[listed])
 
     assert report.updated == [current_platform.domain]
     current_platform.refresh_from_db()
@@ -101,7 +101,7 @@ def test_a_domain_is_not_taken_from_a_platform_whose_own_uuid_is_listed():
     moved = PlatformFactory(domain="d1.test")
     newcomer = row("d1.test")
 
-    report = roster_apply(rows=[row_of(moved, domain="d2.test"), newcomer])
+    report = push_rows_apply(rows=[row_of(moved, domain="d2.test"), newcomer])
 
     assert report.updated == ["d2.test"] and report.created == ["d1.test"]
     assert Platform.objects.get(uuid=moved.uuid).domain == "d2.test"
@@ -117,7 +117,7 @@ def test_two_platforms_can_swap_names_domains_tokens_and_the_master_role():
     ]
     swapped[0]["master"], swapped[1]["master"] = False, True
 
-    roster_apply(rows=swapped)
+    push_rows_apply(rows=swapped)
 
     one.refresh_from_db()
     two.refresh_from_db()
@@ -127,10 +127,10 @@ def test_two_platforms_can_swap_names_domains_tokens_and_the_master_role():
 
 def test_second_apply_of_the_same_list_changes_nothing(current_platform):
     rows = [row("m.test", master=True), row_of(current_platform)]
-    roster_apply(rows=rows)
+    push_rows_apply(rows=rows)
     before = {p.pk: p.updated_at for p in Platform.objects.all()}
 
-    report = roster_apply(rows=rows)
+    report = push_rows_apply(rows=rows)
 
     assert report.as_dict() == {
         "created": [],
@@ -145,7 +145,7 @@ def test_second_apply_of_the_same_list_changes_nothing(current_platform):
 def test_platforms_missing_from_the_list_are_deleted(current_platform):
     gone = PlatformFactory(domain="gone.test")
 
-    report = roster_apply(rows=[row_of(current_platform)])
+    report = push_rows_apply(rows=[row_of(current_platform)])
 
     assert report.deleted == ["gone.test"]
     assert not Platform.objects.filter(pk=gone.pk).exists()
@@ -154,7 +154,7 @@ def test_platforms_missing_from_the_list_are_deleted(current_platform):
 def test_own_row_missing_from_the_list_is_kept(current_platform):
     master = row("m.test", master=True)
 
-    report = roster_apply(rows=[master])
+    report = push_rows_apply(rows=[master])
 
     assert report.kept == [current_platform.domain]
     assert Platform.objects.filter(pk=current_platform.pk).exists()
@@ -167,7 +167,7 @@ def test_unlisted_platform_still_used_by_a_sync_is_kept_and_loses_the_master_rol
     SyncFactory(source_platform=old_master, target_platform=current_platform)
     new_master = row("m.test", master=True)
 
-    report = roster_apply(rows=[new_master, row_of(current_platform)])
+    report = push_rows_apply(rows=[new_master, row_of(current_platform)])
 
     assert report.kept == ["old-master.test"]
     old_master.refresh_from_db()
@@ -183,7 +183,7 @@ def test_list_that_clashes_with_a_kept_row_fails_and_changes_nothing(
     before = _state()
 
     with pytest.raises(IntegrityError):
-        roster_apply(rows=[row_of(current_platform), row("x.test", name="Kept")])
+        push_rows_apply(rows=[row_of(current_platform), row("x.test", name="Kept")])
 
     assert _state() == before
 
@@ -207,7 +207,7 @@ def test_rows_carry_public_keys_and_private_ones_only_to_their_platform():
         platform_key_issue(platform=platform)
     one.keys.update(private_key="")  # one has taken its key
 
-    rows = {row["domain"]: row for row in roster_rows(source=master, target=two)}
+    rows = {row["domain"]: row for row in push_rows(source=master, target=two)}
 
     assert "private_key" not in rows[one.domain]["keys"][0]
     assert "private_key" not in rows[master.domain]["keys"][0]
@@ -223,8 +223,8 @@ def test_a_key_its_platform_does_not_hold_yet_is_told_to_nobody_else():
     )
     platform_key_issue(platform=pending)
 
-    to_other = {r["domain"]: r for r in roster_rows(source=master, target=other)}
-    to_pending = {r["domain"]: r for r in roster_rows(source=master, target=pending)}
+    to_other = {r["domain"]: r for r in push_rows(source=master, target=other)}
+    to_pending = {r["domain"]: r for r in push_rows(source=master, target=pending)}
 
     assert to_other[pending.domain]["keys"] == []
     assert len(to_pending[pending.domain]["keys"]) == 1
@@ -236,7 +236,7 @@ def test_apply_stores_keys_with_only_the_receivers_own_private_keys(
     own, peer = _key(private=True), _key(private=True)  # a peer's: not kept
     other = row("c.test", keys=[peer])
 
-    roster_apply(rows=[row_of(current_platform, keys=[own]), other])
+    push_rows_apply(rows=[row_of(current_platform, keys=[own]), other])
 
     stored = dict(PlatformKey.objects.values_list("public_key", "private_key"))
     assert stored == {own["public_key"]: own["private_key"], peer["public_key"]: ""}
@@ -245,9 +245,9 @@ def test_apply_stores_keys_with_only_the_receivers_own_private_keys(
 def test_apply_makes_a_platforms_keys_the_listed_ones(current_platform):
     old, new = _key(), _key()
     other = row("c.test", keys=[old])
-    roster_apply(rows=[row_of(current_platform), other])
+    push_rows_apply(rows=[row_of(current_platform), other])
 
-    report = roster_apply(rows=[row_of(current_platform), other | {"keys": [new]}])
+    report = push_rows_apply(rows=[row_of(current_platform), other | {"keys": [new]}])
 
     assert report.updated == ["c.test"]
     platform = Platform.objects.get(domain="c.test")
@@ -260,10 +260,10 @@ def test_own_private_key_stays_when_later_pushes_send_only_the_public_half(
     current_platform,
 ):
     own = _key(private=True)
-    roster_apply(rows=[row_of(current_platform, keys=[own])])
+    push_rows_apply(rows=[row_of(current_platform, keys=[own])])
     public_only = {k: v for k, v in own.items() if k != "private_key"}
 
-    report = roster_apply(rows=[row_of(current_platform, keys=[public_only])])
+    report = push_rows_apply(rows=[row_of(current_platform, keys=[public_only])])
 
     assert report.updated == []
     assert current_platform.keys.get().private_key == own["private_key"]
@@ -271,10 +271,10 @@ def test_own_private_key_stays_when_later_pushes_send_only_the_public_half(
 
 def test_a_push_without_keys_leaves_them_alone(current_platform):
     other = row("c.test", keys=[_key()])
-    roster_apply(rows=[row_of(current_platform), other])
+    push_rows_apply(rows=[row_of(current_platform), other])
 
     other.pop("keys")
-    roster_apply(rows=[row_of(current_platform), other])
+    push_rows_apply(rows=[row_of(current_platform), other])
 
     assert Platform.objects.get(domain="c.test").keys.count() == 1
 
@@ -284,7 +284,7 @@ def test_a_kept_platform_loses_its_keys(current_platform):
     SyncFactory(source_platform=kept, target_platform=current_platform)
     platform_key_issue(platform=kept)
 
-    report = roster_apply(rows=[row_of(current_platform)])
+    report = push_rows_apply(rows=[row_of(current_platform)])
 
     assert report.kept == ["kept.test"]
     assert not kept.keys.exists()

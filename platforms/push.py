@@ -13,7 +13,7 @@ exactly the listed ones (a private key it holds stays with its public key).
 A push from a master that sends no keys (the shared-secret scheme) leaves the
 keys alone.
 
-Other apps add parts of their own to each body (``roster_part_add``): the
+Other apps add parts of their own to each body (``push_part_add``): the
 syncs app adds the target's syncs, which this app knows nothing of.
 """
 
@@ -28,7 +28,7 @@ from django.db.models import ProtectedError
 from platforms.conf import sync_settings
 from platforms.models import Platform, PlatformKey
 
-ROSTER_FIELDS = (
+PUSH_FIELDS = (
     "uuid",
     "name",
     "domain",
@@ -45,11 +45,11 @@ ROSTER_FIELDS = (
 # Fields the database keeps unique: a row changing one of them steps aside
 # first, so two platforms can swap names or domains in one push.
 UNIQUE_FIELDS = ("name", "domain", "api_token", "master")
-# Name in the body -> what builds it for one target (see roster_part_add).
+# Name in the body -> what builds it for one target (see push_part_add).
 _parts: dict[str, Callable[[Platform], object]] = {}
 
 
-def roster_part_add(name: str, build: Callable[[Platform], object]) -> None:
+def push_part_add(name: str, build: Callable[[Platform], object]) -> None:
     """Add ``build(target)``, a JSON value, to every push body under ``name``.
 
     Called from an app's ``ready()``: the receiving side of the part is that
@@ -59,7 +59,7 @@ def roster_part_add(name: str, build: Callable[[Platform], object]) -> None:
 
 
 @dataclass
-class RosterReport:
+class PushRowsReport:
     """The domains a push created, changed, deleted, or kept though unlisted."""
 
     created: list[str] = field(default_factory=list)
@@ -94,23 +94,23 @@ def _keys_by_platform(source: Platform, target: Platform) -> dict[int, list[dict
     return found
 
 
-def roster_rows(*, source: Platform, target: Platform) -> list[dict]:
+def push_rows(*, source: Platform, target: Platform) -> list[dict]:
     """Return every platform as a row of ``source``'s push to ``target``.
 
     Each row carries the platform's keys that its platform holds, and the
     target's own row its private keys too.
     """
     keys = _keys_by_platform(source, target)
-    rows = Platform.objects.order_by("pk").values("pk", *ROSTER_FIELDS)
+    rows = Platform.objects.order_by("pk").values("pk", *PUSH_FIELDS)
     return [
         row | {"uuid": str(row["uuid"]), "keys": keys.get(row.pop("pk"), [])}
         for row in rows
     ]
 
 
-def roster_body(*, source: Platform, target: Platform) -> bytes:
+def push_body(*, source: Platform, target: Platform) -> bytes:
     """Return the JSON body of the master's push of the platform list to ``target``."""
-    rows = roster_rows(source=source, target=target)
+    rows = push_rows(source=source, target=target)
     push = {"source": source.domain, "platforms": rows}
     push |= {name: build(target) for name, build in _parts.items()}
     return json.dumps(push, cls=DjangoJSONEncoder, separators=(",", ":")).encode()
@@ -130,7 +130,7 @@ def _pairs(rows: list[dict]) -> list[tuple[Platform | None, dict]]:
     ]
 
 
-def _unlisted_remove(unlisted: list[Platform], report: RosterReport) -> None:
+def _unlisted_remove(unlisted: list[Platform], report: PushRowsReport) -> None:
     for platform in unlisted:
         if not platform.is_current:
             try:
@@ -178,9 +178,9 @@ def _keys_write(platform: Platform, keys: list[dict]) -> bool:
     return changed
 
 
-def _write(platform: Platform | None, row: dict, report: RosterReport) -> None:
+def _write(platform: Platform | None, row: dict, report: PushRowsReport) -> None:
     keys = row.get("keys")
-    fields = {name: row[name] for name in ROSTER_FIELDS}
+    fields = {name: row[name] for name in PUSH_FIELDS}
     if platform is None:
         platform = Platform(**fields)
         platform.save()
@@ -196,14 +196,14 @@ def _write(platform: Platform | None, row: dict, report: RosterReport) -> None:
 
 
 @transaction.atomic
-def roster_apply(*, rows: list[dict]) -> RosterReport:
+def push_rows_apply(*, rows: list[dict]) -> PushRowsReport:
     """Make this platform's list of platforms the master's ``rows``.
 
-    ``rows`` are validated rows of ROSTER_FIELDS (uuid a UUID, domain
+    ``rows`` are validated rows of PUSH_FIELDS (uuid a UUID, domain
     lowercased). Raise IntegrityError when a kept row holds a name or domain
     the list gives to another platform.
     """
-    report = RosterReport()
+    report = PushRowsReport()
     pairs = _pairs(rows)
     matched = {platform.pk for platform, _row in pairs if platform}
     unlisted = Platform.objects.exclude(pk__in=matched).order_by("pk")
