@@ -7,6 +7,7 @@ from django.db import connections, models, router, transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from syncs import enqueue
 from syncs.bindings import transformer_for
 from syncs.identity import record_key_json
 from syncs.models import OUTBOX_TOMBSTONE, OutboxEvent
@@ -21,11 +22,9 @@ def outbox_queue_name(platform_id: int) -> str:
 
 def _delivery_request(platform_ids: set[int]) -> None:
     """Ask for the drain of each target's outbox, unless one is asked for."""
-    from syncs.tasks import outbox_deliver  # tasks import this module
-
     for platform_id in platform_ids:
         name = outbox_queue_name(platform_id)
-        work_request(name, partial(outbox_deliver.delay, platform_id))
+        work_request(name, partial(enqueue.outbox_deliver, platform_id))
 
 
 def outbox_delivery_request_on_commit(*, targets: set[int]) -> None:
@@ -162,8 +161,6 @@ def outbox_retry(*, queryset) -> int:
         attempts=0,
         next_attempt_at=timezone.now(),
     )
-    from syncs.tasks import outbox_deliver  # tasks import this module
-
     for platform_id in targets:
-        transaction.on_commit(partial(outbox_deliver.delay, platform_id), robust=True)
+        transaction.on_commit(partial(enqueue.outbox_deliver, platform_id), robust=True)
     return count
