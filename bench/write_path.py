@@ -21,7 +21,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from contextlib import closing
 from functools import partial
 from pathlib import Path
 
@@ -164,42 +163,16 @@ def main() -> None:
     measure = partial(_run_one, count=args.n, rounds=args.rounds, block=args.block)
     _report("sqlite", measure(""), args.n)
     if args.postgres:
-        _report("postgres", measure(_fresh_postgres(args.postgres)), args.n)
+        _report("postgres", measure(_fresh(args.postgres)), args.n)
     if args.mysql:
-        _report("mysql", measure(_fresh_mysql(args.mysql)), args.n)
+        _report("mysql", measure(_fresh(args.mysql)), args.n)
 
 
-def _fresh_postgres(base_url: str) -> str:
-    import psycopg
+def _fresh(base_url: str) -> str:
+    """Create the bench's database on that server, as the harness creates its own."""
+    from harness.databases import server_database
 
-    name = BENCH_DATABASE
-    with psycopg.connect(
-        base_url.replace("postgres://", "postgresql://"), autocommit=True
-    ) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-    return base_url.rsplit("/", 1)[0] + "/" + name
-
-
-def _fresh_mysql(base_url: str) -> str:
-    """Create the bench's database on MySQL/MariaDB, as the test database is."""
-    import environ
-    import MySQLdb
-
-    config = environ.Env.db_url_config(base_url)
-    conn = MySQLdb.connect(
-        host=config["HOST"] or "127.0.0.1",
-        port=int(config["PORT"] or 3306),
-        user=config["USER"],
-        password=config["PASSWORD"],
-    )
-    with closing(conn), closing(conn.cursor()) as cursor:
-        cursor.execute(f"DROP DATABASE IF EXISTS `{BENCH_DATABASE}`")
-        cursor.execute(
-            f"CREATE DATABASE `{BENCH_DATABASE}` "
-            "CHARACTER SET utf8mb4 COLLATE utf8mb4_bin"
-        )
-    return base_url.rsplit("/", 1)[0] + "/" + BENCH_DATABASE
+    return server_database(base_url, BENCH_DATABASE, Path(sys.executable))
 
 
 if __name__ == "__main__":
