@@ -8,8 +8,6 @@ from django.db import (
     IntegrityError,
     InterfaceError,
     OperationalError,
-    connections,
-    router,
     transaction,
 )
 from django.utils import timezone
@@ -259,15 +257,9 @@ def _upserts_run(events: list[InboxEvent], versions, links, outcomes) -> bool:
 
 def _versions_save(versions: dict[tuple, AppliedVersion]) -> None:
     """Record the newest applied version of every record the batch touched."""
-    # MySQL/MariaDB's upsert names no conflict target: the unique constraint
-    # is the table's only one besides the primary key, which new rows lack.
-    features = connections[router.db_for_write(AppliedVersion)].features
-    AppliedVersion.objects.bulk_create(
+    AppliedVersion.objects.upsert(
         [version for version in versions.values() if version.pk is None],
-        update_conflicts=True,
-        unique_fields=["source_platform", "model_label", "key_digest"]
-        if features.supports_update_conflicts_with_target
-        else None,
+        unique_fields=["source_platform", "model_label", "key_digest"],
         update_fields=["version"],
     )
 

@@ -5,8 +5,6 @@ source pk does not. Events that carry it find their row through the link, so a
 rename updates that row instead of creating a second one.
 """
 
-from django.db import connections, router
-
 from webhooks.models import InboxEvent, RecordLink
 
 LinkSlot = tuple[int, str, str]  # source platform id, model label, source pk
@@ -70,12 +68,8 @@ def link_set(links: Links, event: InboxEvent, target_pk: str) -> None:
 
 def links_save(links: Links) -> None:
     """Store the links the batch set (as _versions_save stores versions)."""
-    features = connections[router.db_for_write(RecordLink)].features
-    RecordLink.objects.bulk_create(
+    RecordLink.objects.upsert(
         [link for link in links.values() if link.pk is None],
-        update_conflicts=True,
-        unique_fields=["source_platform", "model_label", "source_pk"]
-        if features.supports_update_conflicts_with_target
-        else None,
+        unique_fields=["source_platform", "model_label", "source_pk"],
         update_fields=["target_pk", "version"],
     )

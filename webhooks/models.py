@@ -1,9 +1,26 @@
 """The receiving side's inbox and the versions applied per record."""
 
-from django.db import models
+from django.db import connections, models, router
 from django.utils.translation import gettext_lazy as _
 
 from syncs.models import EventType
+
+
+class RecordStateQuerySet(models.QuerySet):
+    """Rows kept per source record: stored by upsert on their unique fields."""
+
+    def upsert(self, rows: list, *, unique_fields: list[str], update_fields: list[str]):
+        """Insert ``rows``, updating ``update_fields`` of those stored already."""
+        # MySQL/MariaDB's upsert names no conflict target: the unique constraint
+        # is the table's only one besides the primary key, which new rows lack.
+        connection = connections[router.db_for_write(self.model)]
+        named = connection.features.supports_update_conflicts_with_target
+        return self.bulk_create(
+            rows,
+            update_conflicts=True,
+            unique_fields=unique_fields if named else None,
+            update_fields=update_fields,
+        )
 
 
 class InboxEvent(models.Model):
@@ -62,6 +79,8 @@ class AppliedVersion(models.Model):
     key_digest = models.CharField(max_length=40)
     version = models.BigIntegerField()
 
+    objects = RecordStateQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("applied version")
         verbose_name_plural = _("applied versions")
@@ -91,6 +110,8 @@ class RecordLink(models.Model):
     # Empty once the record is deleted: the link then only keeps its version.
     target_pk = models.CharField(max_length=255, blank=True)
     version = models.BigIntegerField()
+
+    objects = RecordStateQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("record link")
