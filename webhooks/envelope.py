@@ -24,16 +24,12 @@ from webhooks.signed import SignedRequestRefused
 PLATFORM_LABELS = ("platforms.platform", "platforms.platformkey")
 
 
-class EnvelopeRefused(SignedRequestRefused):
-    """An envelope names a model or field it may not write."""
-
-
 def envelope_sync_for(event: dict, *, source, target, syncs: dict) -> Sync:
     """Return the active sync that allows ``event`` from ``source``, or refuse it."""
     if event["model"].lower() in PLATFORM_LABELS:
         # Platform rows and their keys decide who may sign as whom: they
         # change only through the master's push, never through a sync.
-        raise EnvelopeRefused(
+        raise SignedRequestRefused(
             "model_not_allowed",
             "Platform rows are written only by the master's push of the platform "
             "list, not by sync events.",
@@ -58,7 +54,7 @@ def envelope_sync_for(event: dict, *, source, target, syncs: dict) -> Sync:
             .first()
         )
     if syncs[key] is None:
-        raise EnvelopeRefused(
+        raise SignedRequestRefused(
             "model_not_allowed",
             f"No active sync from {source.domain} ({event['source_model']}) to this "
             f"platform ({event['model']}).",
@@ -72,7 +68,7 @@ def fields_check(sync: Sync, data: dict) -> None:
     try:
         model = apps.get_model(sync.target_model)
     except (LookupError, ValueError):
-        raise EnvelopeRefused(
+        raise SignedRequestRefused(
             "model_not_allowed",
             f"{sync.target_model} is not a model installed on this platform.",
             403,
@@ -83,7 +79,7 @@ def fields_check(sync: Sync, data: dict) -> None:
         except FieldDoesNotExist:
             field = None
         if field is None or not field.concrete or field.primary_key:
-            raise EnvelopeRefused(
+            raise SignedRequestRefused(
                 "unknown_field",
                 f"{sync.target_model} has no writable field {name[:100]!r}.",
                 400,
@@ -101,7 +97,7 @@ def _integer_check(model, field, value) -> None:
         return
     low, high = connections[router.db_for_write(model)].ops.integer_field_range(kind)
     if not low <= value <= high:
-        raise EnvelopeRefused(
+        raise SignedRequestRefused(
             "out_of_range",
             f"{model._meta.label}.{field.name} holds integers from {low} to {high}, "
             f"not {str(value)[:40]}.",

@@ -6,8 +6,9 @@ from platforms.models import Platform
 from syncs.mapping import fields_mapped
 from syncs.workqueue import work_request
 from webhooks import enqueue
-from webhooks.envelope import EnvelopeRefused, envelope_sync_for, fields_check
+from webhooks.envelope import envelope_sync_for, fields_check
 from webhooks.models import InboxEvent
+from webhooks.signed import SignedRequestRefused
 
 INBOX_QUEUE = "inbox"
 
@@ -22,7 +23,7 @@ def inbox_events_build(
 ) -> list[InboxEvent]:
     """Check every event against the allow-list and build its inbox row.
 
-    Raises EnvelopeRefused for the first event that may not be written, named
+    Raises SignedRequestRefused for the first event that may not be written, named
     by its place in the batch and its id.
     """
     syncs: dict = {}
@@ -32,7 +33,7 @@ def inbox_events_build(
             sync = envelope_sync_for(event, source=source, target=target, syncs=syncs)
             data = fields_mapped(sync, event["data"])
             fields_check(sync, data)
-        except EnvelopeRefused as exc:
+        except SignedRequestRefused as exc:
             exc.detail = f"events[{index}] (id {event['id']!r}): {exc.detail}"
             raise
         rows.append(

@@ -5,7 +5,8 @@ import pytest
 from syncs.models import Sync
 from tests.factories import SyncFactory
 from tests.webhooks.signed import user_event
-from webhooks.envelope import EnvelopeRefused, envelope_sync_for, fields_check
+from webhooks.envelope import envelope_sync_for, fields_check
+from webhooks.signed import SignedRequestRefused
 
 pytestmark = pytest.mark.django_db
 
@@ -23,14 +24,14 @@ def test_concrete_fields_and_many_to_many_are_writable():
 
 @pytest.mark.parametrize("name", ["id", "pk", "logentry", "nickname", "groups__name"])
 def test_other_names_are_unknown_fields(name):
-    with pytest.raises(EnvelopeRefused) as refused:
+    with pytest.raises(SignedRequestRefused) as refused:
         fields_check(_sync(), {name: 1})
 
     assert (refused.value.code, refused.value.status) == ("unknown_field", 400)
 
 
 def test_target_model_not_installed_is_refused():
-    with pytest.raises(EnvelopeRefused) as refused:
+    with pytest.raises(SignedRequestRefused) as refused:
         fields_check(_sync(target_model="shop.Product"), {"name": "x"})
 
     assert (refused.value.code, refused.value.status) == ("model_not_allowed", 403)

@@ -4,8 +4,6 @@ import pytest
 from rest_framework.views import APIView
 
 from platforms.api.errors import api_exception_handler
-from webhooks.envelope import EnvelopeRefused
-from webhooks.files.refusals import FileRequestRefused
 from webhooks.signed import MAX_DEPTH, SignedRequestRefused, body_parse
 
 # --- parsing --------------------------------------------------------------------------
@@ -62,7 +60,7 @@ def test_a_refusal_is_answered_with_its_status_code_and_detail():
 
 
 def test_a_refusal_answers_its_extra_fields_too():
-    refusal = FileRequestRefused("incomplete", "Holds 4 of 8 bytes.", 409, received=4)
+    refusal = SignedRequestRefused("incomplete", "Holds 4 of 8 bytes.", 409, received=4)
 
     response = _answer(refusal)
 
@@ -75,7 +73,7 @@ def test_a_refusal_answers_its_extra_fields_too():
 
 
 def test_a_reworded_refusal_keeps_its_code():
-    refusal = EnvelopeRefused("unknown_field", "No field 'x'.", 400)
+    refusal = SignedRequestRefused("unknown_field", "No field 'x'.", 400)
     refusal.detail = f"events[1] (id 'e1'): {refusal.detail}"
 
     response = _answer(refusal)

@@ -19,8 +19,8 @@ from syncs.files.policy import file_refusal
 from syncs.identity import IdentityError, model_identifier_require, record_find
 from syncs.mapping import fields_mapped
 from syncs.models import Sync
-from webhooks.envelope import EnvelopeRefused, envelope_sync_for
-from webhooks.files.refusals import FileRequestRefused
+from webhooks.envelope import envelope_sync_for
+from webhooks.signed import SignedRequestRefused
 
 # The refusals of the file policy and the statuses they are answered with.
 POLICY_STATUS = {"extension_not_allowed": 415, "file_too_large": 413}
@@ -50,17 +50,14 @@ class FileDestination:
 
 
 def _sync_for(data: dict, *, source: Platform, target: Platform) -> Sync:
-    try:
-        return envelope_sync_for(data, source=source, target=target, syncs={})
-    except EnvelopeRefused as exc:
-        raise FileRequestRefused(exc.code, exc.detail, exc.status) from None
+    return envelope_sync_for(data, source=source, target=target, syncs={})
 
 
 def _target_field(sync: Sync, source_field: str) -> tuple[type[models.Model], str]:
     """Return the target model and the name the sync gives ``source_field`` there."""
     mapped = list(fields_mapped(sync, {source_field: None}))
     if not mapped:
-        raise FileRequestRefused(
+        raise SignedRequestRefused(
             "field_not_allowed",
             f"The sync does not send {sync.source_model}.{source_field[:100]}.",
             403,
@@ -68,7 +65,7 @@ def _target_field(sync: Sync, source_field: str) -> tuple[type[models.Model], st
     try:
         return apps.get_model(sync.target_model), mapped[0]
     except (LookupError, ValueError):
-        raise FileRequestRefused(
+        raise SignedRequestRefused(
             "model_not_allowed",
             f"{sync.target_model} is not a model installed on this platform.",
             403,
@@ -90,13 +87,13 @@ def _file_field(model, name: str, record) -> models.Field:
     """Return the field ``name`` if it may hold a received file, or refuse."""
     field = path_field(model, name)
     if field is None:
-        raise FileRequestRefused(
+        raise SignedRequestRefused(
             "not_a_file_field",
             f"{model._meta.label} has no field {name!r} that can hold a file.",
             400,
         )
     if not field_takes_files(model, field, record):
-        raise FileRequestRefused(
+        raise SignedRequestRefused(
             "field_not_allowed",
             f"{model._meta.label}.{name} is not a file field here "
             "(no FILE_SYNC_RESOLVERS entry names it).",
@@ -109,19 +106,19 @@ def file_policy_check(*, name: str, size: int) -> None:
     """Refuse a file whose extension or size FILE_SYNC_* settings do not allow."""
     if refusal := file_refusal(name=name, size=size):
         status = POLICY_STATUS[refusal.code]
-        raise FileRequestRefused(refusal.code, refusal.detail, status)
+        raise SignedRequestRefused(refusal.code, refusal.detail, status)
 
 
 def file_destination_resolve(
     *, source: Platform, target: Platform, data: dict
 ) -> FileDestination:
-    """Return where the file of a request goes, or raise FileRequestRefused."""
+    """Return where the file of a request goes, or raise SignedRequestRefused."""
     sync = _sync_for(data, source=source, target=target)
     model, name = _target_field(sync, data["field"])
     try:
         identifier = model_identifier_require(sync.target_model)
     except IdentityError as exc:
-        raise FileRequestRefused("no_identity", str(exc), 400) from None
+        raise SignedRequestRefused("no_identity", str(exc), 400) from None
     record = record_find(model, identifier, data["key"])
     field = _file_field(model, name, record)
     file_policy_check(name=data["name"], size=data["size"])

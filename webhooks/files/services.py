@@ -13,7 +13,6 @@ from syncs.files.fields import field_storage
 from syncs.files.metadata import file_digest
 from syncs.registry import applying_from
 from webhooks.files.allowlist import FileDestination
-from webhooks.files.refusals import FileRequestRefused
 from webhooks.files.uploads import (
     upload_append,
     upload_complete,
@@ -21,6 +20,7 @@ from webhooks.files.uploads import (
     upload_path,
     upload_received,
 )
+from webhooks.signed import SignedRequestRefused
 
 logger = logging.getLogger(__name__)
 
@@ -91,7 +91,7 @@ def file_chunk_store(*, destination: FileDestination, data: dict) -> dict:
     """Append a chunk to the file's upload; say how many bytes it holds now."""
     chunk, limit = data["data"], sync_settings.FILE_SYNC_CHUNK_SIZE
     if len(chunk) > limit:
-        raise FileRequestRefused(
+        raise SignedRequestRefused(
             "chunk_too_large", f"Chunks may hold {limit} bytes at most.", 413
         )
     path = _upload_of(destination, data)
@@ -139,7 +139,7 @@ def file_finalize(*, destination: FileDestination, data: dict) -> dict:
         # Locked: an event applied meanwhile must not write the old file back.
         record = destination.record(lock=True)
         if record is None:
-            raise FileRequestRefused(
+            raise SignedRequestRefused(
                 "record_missing",
                 f"{destination.sync.target_model} {destination.key!r} is not here yet; "
                 "finalize again once its event is applied.",

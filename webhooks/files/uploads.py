@@ -17,7 +17,7 @@ from typing import BinaryIO
 
 from platforms.conf import sync_settings
 from syncs.files.metadata import stream_digest
-from webhooks.files.refusals import FileRequestRefused
+from webhooks.signed import SignedRequestRefused
 
 
 def upload_path(*, source_id: int, sha256: str) -> Path:
@@ -47,14 +47,14 @@ def upload_append(*, path: Path, offset: int, data: bytes, size: int) -> int:
     with _locked(path) as handle:
         received = handle.seek(0, os.SEEK_END)
         if offset != received:
-            raise FileRequestRefused(
+            raise SignedRequestRefused(
                 "offset_mismatch",
                 f"This upload holds {received} bytes; send from there.",
                 409,
                 received=received,
             )
         if offset + len(data) > size:
-            raise FileRequestRefused(
+            raise SignedRequestRefused(
                 "chunk_out_of_range",
                 f"A chunk of {len(data)} bytes at {offset} passes the size {size}.",
                 400,
@@ -75,7 +75,7 @@ def upload_complete(*, path: Path, size: int, sha256: str) -> Iterator[BinaryIO]
         if received != size:
             if not received:
                 path.unlink(missing_ok=True)  # opening it made an empty one
-            raise FileRequestRefused(
+            raise SignedRequestRefused(
                 "incomplete",
                 f"This upload holds {received} of {size} bytes.",
                 409,
@@ -84,7 +84,7 @@ def upload_complete(*, path: Path, size: int, sha256: str) -> Iterator[BinaryIO]
         with open(path, "rb") as handle:
             if stream_digest(handle)[1] != sha256:
                 path.unlink(missing_ok=True)
-                raise FileRequestRefused(
+                raise SignedRequestRefused(
                     "hash_mismatch",
                     "The bytes received do not hash to the sha256 given; "
                     "the upload is discarded, send it again.",

@@ -16,7 +16,6 @@ from rest_framework.response import Response
 
 from platforms.conf import sync_settings
 from webhooks.files.allowlist import FileDestination, file_destination_resolve
-from webhooks.files.refusals import FileRequestRefused
 from webhooks.files.serializers import FileChunkSerializer, FileRequestSerializer
 from webhooks.files.services import file_check, file_chunk_store, file_finalize
 from webhooks.signed import SignedRequestRefused, SignedView
@@ -60,10 +59,10 @@ class FileSyncView(SignedView):
         try:
             return Response(self.perform_serve(destination=destination, data=data))
         except SuspiciousFileOperation as exc:
-            raise FileRequestRefused("invalid_name", str(exc), 400) from None
+            raise SignedRequestRefused("invalid_name", str(exc), 400) from None
         except OSError as exc:
             logger.exception("File storage failed for %r.", data["name"])
-            raise FileRequestRefused(
+            raise SignedRequestRefused(
                 "storage_error", f"Storing the file failed: {exc}", 503
             ) from None
 
