@@ -34,8 +34,10 @@ def inbox_events_build(
             data = fields_mapped(sync, event["data"])
             fields_check(sync, data)
         except SignedRequestRefused as exc:
-            exc.detail = f"events[{index}] (id {event['id']!r}): {exc.detail}"
-            raise
+            where = f"events[{index}] (id {event['id']!r})"
+            raise SignedRequestRefused(
+                exc.code, f"{where}: {exc.detail}", exc.status
+            ) from None
         rows.append(
             InboxEvent(
                 source_platform=source,

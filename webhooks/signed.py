@@ -37,9 +37,7 @@ class SignedRequestRefused(APIException):
     def __init__(self, code: str, detail: str, status: int, **extra) -> None:
         super().__init__(detail, code)
         self.code, self.status, self.extra = code, status, extra
-        # DRF's names: the handler answers status_code, and default_code once a
-        # caller rewords ``detail`` (webhooks.inbox names the event at fault).
-        self.default_code, self.status_code = code, status
+        self.status_code = status  # what DRF's handler answers
 
 
 class RawParser(BaseParser):

@@ -664,6 +664,7 @@ def test_model_without_any_sync_is_403(client, source, current_platform):
 
     body = _assert_refused(response, 403, "model_not_allowed")
     assert "b.test" in body["detail"]
+    assert body["detail"].startswith("events[0] (id ")  # the event at fault
 
 
 def test_model_of_an_inactive_sync_is_403(client, source, user_sync):
