@@ -63,16 +63,21 @@ def envelope_sync_for(event: dict, *, source, target, syncs: dict) -> Sync:
     return syncs[key]
 
 
-def fields_check(sync: Sync, data: dict) -> None:
-    """Refuse field names that are not fields of the sync's target model."""
+def target_model_of(sync: Sync):
+    """Return the sync's target model, or refuse a model not installed here."""
     try:
-        model = apps.get_model(sync.target_model)
+        return apps.get_model(sync.target_model)
     except (LookupError, ValueError):
         raise SignedRequestRefused(
             "model_not_allowed",
             f"{sync.target_model} is not a model installed on this platform.",
             403,
         ) from None
+
+
+def fields_check(sync: Sync, data: dict) -> None:
+    """Refuse field names that are not fields of the sync's target model."""
+    model = target_model_of(sync)
     for name in data:
         try:
             field = model._meta.get_field(name)

@@ -9,7 +9,6 @@ platform's resolver names as a file field.
 
 from dataclasses import dataclass
 
-from django.apps import apps
 from django.core.files.storage import Storage
 from django.db import models
 
@@ -19,7 +18,7 @@ from syncs.files.policy import file_refusal
 from syncs.identity import IdentityError, model_identifier_require, record_find
 from syncs.mapping import fields_mapped
 from syncs.models import Sync
-from webhooks.envelope import envelope_sync_for
+from webhooks.envelope import envelope_sync_for, target_model_of
 from webhooks.signed import SignedRequestRefused
 
 # The refusals of the file policy and the statuses they are answered with.
@@ -62,14 +61,7 @@ def _target_field(sync: Sync, source_field: str) -> tuple[type[models.Model], st
             f"The sync does not send {sync.source_model}.{source_field[:100]}.",
             403,
         )
-    try:
-        return apps.get_model(sync.target_model), mapped[0]
-    except (LookupError, ValueError):
-        raise SignedRequestRefused(
-            "model_not_allowed",
-            f"{sync.target_model} is not a model installed on this platform.",
-            403,
-        ) from None
+    return target_model_of(sync), mapped[0]
 
 
 def field_takes_files(model, field: models.Field, record) -> bool:
