@@ -85,7 +85,11 @@ def throughput(cluster: Cluster, count: int, prefix: str) -> dict:
 
 
 def cpu_report(figures: dict) -> None:
-    """Print where the CPU went per record, and the rate two cores allow at that."""
+    """Print where the CPU went per record, and the rate the cores allow at that.
+
+    A broker's or database server's own CPU is not counted: on the embedded
+    defaults there is none (SQLite and the filesystem broker run in-process).
+    """
     path = sum(figures["cpu"].values())
     total = path + figures["producer_cpu"]
     spent = ", ".join(f"{name} {s * 1000:.2f}" for name, s in figures["cpu"].items())
