@@ -13,7 +13,7 @@ class RecordStateQuerySet(models.QuerySet):
         """Insert ``rows``, updating ``update_fields`` of those stored already."""
         # MySQL/MariaDB's upsert names no conflict target: the unique constraint
         # is the table's only one besides the primary key, which new rows lack.
-        connection = connections[router.db_for_write(self.model)]
+        connection = connections[self._db or router.db_for_write(self.model)]
         named = connection.features.supports_update_conflicts_with_target
         return self.bulk_create(
             rows,
