@@ -15,3 +15,14 @@ def source(db):
 def user_sync(source, current_platform):
     """An active sync of auth.User from the source to this platform."""
     return SyncFactory(source_platform=source, target_platform=current_platform)
+
+
+@pytest.fixture
+def doc_sync(source, current_platform):
+    """An active sync of demoapp.Document from the source to this platform."""
+    return SyncFactory(
+        source_platform=source,
+        target_platform=current_platform,
+        source_model="demoapp.Document",
+        target_model="demoapp.Document",
+    )

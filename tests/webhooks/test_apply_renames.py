@@ -58,16 +58,6 @@ def password_sync(user_sync):
     return user_sync
 
 
-@pytest.fixture
-def doc_sync(source, current_platform):
-    return SyncFactory(
-        source_platform=source,
-        target_platform=current_platform,
-        source_model="demoapp.Document",
-        target_model="demoapp.Document",
-    )
-
-
 # --- a rename is a change of the same record ------------------------------------------
 
 

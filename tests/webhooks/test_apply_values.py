@@ -125,16 +125,6 @@ def test_format_rules_the_source_did_not_keep_do_not_stop_a_record(user_sync):
 # --- file fields are set by the file transfer only ------------------------------------
 
 
-@pytest.fixture
-def doc_sync(source, current_platform):
-    return SyncFactory(
-        source_platform=source,
-        target_platform=current_platform,
-        source_model="demoapp.Document",
-        target_model="demoapp.Document",
-    )
-
-
 def test_path_in_a_file_field_is_not_written(doc_sync):
     Document.objects.create(slug="doc", title="Old", attachment="documents/mine.png")
 

@@ -8,23 +8,13 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 
 from demoapp.models import Document
-from tests.factories import SyncFactory, inbox_event
+from tests.factories import inbox_event
 from tests.filesync import CONTENT, document, file_sync, sha256  # noqa: F401
 from webhooks.apply import inbox_apply_batch
 from webhooks.files.descriptions import file_descriptions_resolve
 from webhooks.models import InboxEvent
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("file_sync")]
-
-
-@pytest.fixture
-def doc_sync(source, current_platform):
-    return SyncFactory(
-        source_platform=source,
-        target_platform=current_platform,
-        source_model="demoapp.Document",
-        target_model="demoapp.Document",
-    )
 
 
 def described(content: bytes = CONTENT, name="documents/report.txt") -> dict:

@@ -10,7 +10,7 @@ from django.core.files.storage import default_storage
 from demoapp.models import Document
 from platforms.credentials import signing_secret_generate
 from syncs.files.transfer import files_url_path
-from tests.factories import PlatformFactory, SyncFactory
+from tests.factories import PlatformFactory
 from tests.filesync import (  # noqa: F401  (fixtures)
     CONTENT,
     document,
@@ -23,17 +23,6 @@ from tests.filesync import (  # noqa: F401  (fixtures)
 from webhooks.files.uploads import upload_path
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("file_sync")]
-
-
-@pytest.fixture
-def doc_sync(source, current_platform):
-    """An active sync of demoapp.Document from the source to this platform."""
-    return SyncFactory(
-        source_platform=source,
-        target_platform=current_platform,
-        source_model="demoapp.Document",
-        target_model="demoapp.Document",
-    )
 
 
 @pytest.fixture
