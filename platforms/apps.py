@@ -4,6 +4,8 @@ from django.utils.translation import gettext_lazy as _
 
 class PlatformsConfig(AppConfig):
     name = "platforms"
+    # Its migrations have 64-bit ids, whatever the site's DEFAULT_AUTO_FIELD.
+    default_auto_field = "django.db.models.BigAutoField"
     verbose_name = _("Platforms")
 
     def ready(self) -> None:
