@@ -9,15 +9,11 @@ class SyncsConfig(AppConfig):
     verbose_name = _("Syncs")
 
     def ready(self) -> None:
-        from django.db.models.signals import post_migrate
-
         from platforms.push import push_part_add
         from syncs import checks, tasks  # noqa: F401  (registers checks and tasks)
-        from syncs.outbox_ids import outbox_ids_protect_after_migrate
         from syncs.push import syncs_push_part
         from syncs.signals import listener_connect
 
         listener_connect()
         # The master's push of the platform list carries each target's syncs.
         push_part_add("syncs", syncs_push_part)
-        post_migrate.connect(outbox_ids_protect_after_migrate, sender=self)

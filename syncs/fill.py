@@ -220,7 +220,7 @@ def _page_queue(fill: SyncFill, queryset, identifier: str) -> int:
     first = fill.first_event_id is None
     with transaction.atomic():
         if first:  # MySQL alone gives bulk-created rows no pks back: the next id
-            newest = OutboxEvent._base_manager.aggregate(newest=Max("pk"))["newest"]
+            newest = OutboxEvent.objects.aggregate(newest=Max("pk"))["newest"]
         repair_write(rows=rows)
         if first:
             fill.first_event_id = rows[0].pk or (newest or 0) + 1

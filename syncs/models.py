@@ -8,6 +8,8 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from syncs.event_ids import event_id_new, event_version_new
+
 MODEL_LABEL_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*\.[A-Za-z_][A-Za-z0-9_]*$")
 
 
@@ -210,36 +212,6 @@ class EventType(models.TextChoices):
     DELETED = "deleted", _("deleted")
 
 
-# The status of a row left where the newest row was deleted (SQLite only).
-OUTBOX_TOMBSTONE = "tombstone"
-
-
-class OutboxIdField(models.BigAutoField):
-    """The outbox's id, never given twice, without SQLite's AUTOINCREMENT.
-
-    An outbox id is the event's id and version on the wire: a target drops
-    an id it has seen and skips a version lower than one it applied, so an
-    id must never come back. AUTOINCREMENT guarantees that on SQLite by
-    writing its counter on every insert, one more page in the commit of every
-    synced save. Without it SQLite gives a new row the highest id plus one,
-    which comes back only if the newest row is deleted: there, a trigger
-    leaves a tombstone in its place (see syncs.outbox_ids). Other databases
-    keep their sequences.
-    """
-
-    def db_type_suffix(self, connection):
-        if connection.vendor == "sqlite":
-            return None
-        return super().db_type_suffix(connection)
-
-
-class OutboxEventManager(models.Manager):
-    """Outbox rows without the tombstone that keeps SQLite's ids (see OutboxIdField)."""
-
-    def get_queryset(self):
-        return super().get_queryset().exclude(status=OUTBOX_TOMBSTONE)
-
-
 class OutboxEvent(models.Model):
     """A change of a synced record waiting to be delivered to one target."""
 
@@ -251,7 +223,6 @@ class OutboxEvent(models.Model):
         FAILED = "failed", _("failed (refused by the target)")
         DEAD = "dead", _("dead (out of attempts)")
 
-    id = OutboxIdField(primary_key=True, serialize=False, verbose_name="ID")
     # No database constraints: a process whose list of syncs is a moment old
     # may still record a change for a sync just deleted elsewhere, and that
     # must not fail the save. Delivery fails such rows instead.
@@ -271,6 +242,9 @@ class OutboxEvent(models.Model):
         db_constraint=False,
         db_index=False,  # the queue index below starts with it
     )
+    # The event's id and version on the wire (see syncs.event_ids).
+    event_id = models.CharField(max_length=64, default=event_id_new, editable=False)
+    version = models.BigIntegerField(default=event_version_new, editable=False)
     event_type = models.CharField(max_length=10, choices=EventType.choices)
     object_pk = models.CharField(max_length=255)
     object_key = models.JSONField()
@@ -282,8 +256,6 @@ class OutboxEvent(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     next_attempt_at = models.DateTimeField()
     delivered_at = models.DateTimeField(null=True, blank=True)
-
-    objects = OutboxEventManager()
 
     class Meta:
         verbose_name = _("outbox event")

@@ -4,13 +4,13 @@ from datetime import datetime, timedelta
 from functools import partial, update_wrapper
 
 from django.db import connections, models, router, transaction
-from django.db.models import Max
 from django.utils import timezone
 
 from syncs import enqueue
 from syncs.bindings import transformer_for
+from syncs.event_ids import event_id_new, event_version_new
 from syncs.identity import record_key_json
-from syncs.models import OUTBOX_TOMBSTONE, OutboxEvent
+from syncs.models import OutboxEvent
 from syncs.registry import SyncRoute
 from syncs.workqueue import work_flags_sql, work_request
 
@@ -39,6 +39,8 @@ def outbox_delivery_request_on_commit(*, targets: set[int]) -> None:
 # The columns of a new outbox row, in the order of outbox_record's values
 # (plain names, which every database takes unquoted).
 _COLUMNS = (
+    "event_id",
+    "version",
     "sync_id",
     "target_platform_id",
     "event_type",
@@ -52,6 +54,7 @@ _COLUMNS = (
 )
 _INSERT = f"INSERT INTO {OutboxEvent._meta.db_table} ({', '.join(_COLUMNS)}) VALUES "
 _ROW = "(" + ", ".join(["%s"] * len(_COLUMNS)) + ")"
+_TARGET = _COLUMNS.index("target_platform_id")
 
 
 def outbox_record(
@@ -64,6 +67,8 @@ def outbox_record(
     pk, now = str(record.pk), timezone.now()
     rows = [
         (
+            event_id_new(),
+            event_version_new(),
             route.sync_id,
             route.target_platform_id,
             event_type,
@@ -91,7 +96,7 @@ def _outbox_write(connection, rows: list[tuple]) -> None:
     runs in every save of a synced model, where building an ORM query costs
     more than the save's own insert.
     """
-    targets = {outbox_queue_name(row[1]): row[1] for row in rows}
+    targets = {outbox_queue_name(row[_TARGET]): row[_TARGET] for row in rows}
     insert = _INSERT + ", ".join([_ROW] * len(rows))
     flags = work_flags_sql(connection, len(targets))
     values = [value for row in rows for value in row]
@@ -135,17 +140,11 @@ def outbox_targets_due() -> list[int]:
 
 
 def outbox_delivered_purge(*, days: int) -> int:
-    """Delete delivered rows older than ``days``; return how many.
-
-    Tombstones that no longer hold the highest id go too (syncs.outbox_ids).
-    """
+    """Delete delivered rows older than ``days``; return how many."""
     cutoff = timezone.now() - timedelta(days=days)
     deleted, _ = OutboxEvent.objects.filter(
         status=OutboxEvent.Status.DELIVERED, delivered_at__lt=cutoff
     ).delete()
-    everything = OutboxEvent._base_manager
-    if newest := everything.aggregate(newest=Max("pk"))["newest"]:
-        everything.filter(status=OUTBOX_TOMBSTONE, pk__lt=newest).delete()
     return deleted
 
 

@@ -5,9 +5,9 @@ process that dies between the two would lose the change: pre_save writes an
 "intent" row first, committed at once, that delivery never drains. post_save
 replaces it with the pending row as usual; if the process died,
 outbox_intents_recover replaces it once SYNC_INTENT_TIMEOUT is over. The
-replacement is a new row, never the intent promoted in place: an outbox id is
-the event's version, and a promoted intent would carry an id older than rows
-of the same record delivered meanwhile, which the target skips.
+replacement is a new row, never the intent promoted in place: a promoted intent
+would carry a version older than rows of the same record delivered meanwhile,
+which the target skips.
 """
 
 from datetime import timedelta
@@ -68,7 +68,6 @@ def outbox_intents_settle(
     """Replace a saved record's intents by pending rows (its post_save)."""
     with transaction.atomic(using=router.db_for_write(OutboxEvent)):
         outbox_record(record=record, event_type=event_type, routes=routes)
-        # After the insert: the intents are not the newest rows (no tombstone).
         # One already replaced by outbox_intents_recover is gone: the row just
         # written sends the newest state anyway.
         _intents_delete(intents)

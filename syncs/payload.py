@@ -109,13 +109,14 @@ class EnvelopeSerializer(serializers.Serializer):
 
 
 def _latest_per_record(rows: list[OutboxEvent]) -> list[OutboxEvent]:
-    """Keep each record's newest row: by its pk, which a rename leaves alone."""
+    """Keep each record's newest row (found by the record's pk, which a rename
+    leaves alone): the one of the highest version."""
     latest: dict[tuple, OutboxEvent] = {}
-    for row in rows:
+    for row in sorted(rows, key=lambda row: row.version):
         # A backup's delete of a record gone at the source has only its key.
         record = row.object_pk or ("key", record_key_digest(row.object_key))
         latest[(row.sync_id, record)] = row
-    return sorted(latest.values(), key=lambda row: row.pk)
+    return sorted(latest.values(), key=lambda row: row.version)
 
 
 def _records_by_pk(model, pks: list[str]) -> dict[str, object]:
@@ -166,7 +167,7 @@ def _sync_events(sync: Sync, rows: list[OutboxEvent], target: Platform) -> list[
     ]
     data = dict(
         zip(
-            [r.pk for r in present],
+            [r.event_id for r in present],
             _record_data(sync, [records[r.object_pk] for r in present]),
             strict=True,
         )
@@ -174,7 +175,9 @@ def _sync_events(sync: Sync, rows: list[OutboxEvent], target: Platform) -> list[
     relations = (
         platform_domains_of(model, live) if platforms_sent(sync) and live else None
     )
-    return [_event(sync, row, data.get(row.pk), relations, target) for row in rows]
+    return [
+        _event(sync, row, data.get(row.event_id), relations, target) for row in rows
+    ]
 
 
 def _event(sync, row, data, relations, target) -> dict:
@@ -182,8 +185,8 @@ def _event(sync, row, data, relations, target) -> dict:
     gone = data is None
     unrelated = sync.use_platform_relations and target.domain not in (platforms or [])
     event = {
-        "id": str(row.pk),
-        "version": row.pk,
+        "id": row.event_id,
+        "version": row.version,
         "type": EventType.DELETED if gone else row.event_type,
         "model": sync.target_model,
         "source_model": sync.source_model,

@@ -40,7 +40,13 @@ class OutboxEventAdmin(admin.ModelAdmin):
         ("sync__source_model", admin.AllValuesFieldListFilter),
         "sync",
     ]
-    search_fields = ["object_pk", "last_error", "sync__source_model", "sync__title"]
+    search_fields = [
+        "object_pk",
+        "=event_id",  # as the target's inbox shows it
+        "last_error",
+        "sync__source_model",
+        "sync__title",
+    ]
     list_select_related = ["sync", "target_platform"]
     actions = ["retry_now"]
     date_hierarchy = "created_at"
@@ -55,6 +61,8 @@ class OutboxEventAdmin(admin.ModelAdmin):
                     "event_type",
                     "object_pk",
                     "object_key",
+                    "event_id",
+                    "version",
                 ]
             },
         ),

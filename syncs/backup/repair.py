@@ -7,7 +7,6 @@ handlers, platform relations), signed and retried like any other change.
 from dataclasses import dataclass
 
 from django.db import transaction
-from django.db.models import Max
 from django.utils import timezone
 
 from platforms.conf import sync_settings
@@ -61,13 +60,6 @@ def repair_write(*, rows: list[OutboxEvent]) -> None:
     with transaction.atomic():
         OutboxEvent.objects.bulk_create(rows, batch_size=WRITE_BATCH)
         outbox_delivery_request_on_commit(targets=targets)
-
-
-def repair_number(*, rows: list[OutboxEvent]) -> None:
-    """Give unsaved rows the pks they would get, so envelopes can be built."""
-    last = OutboxEvent.objects.aggregate(last=Max("pk"))["last"] or 0
-    for number, row in enumerate(rows, start=last + 1):
-        row.pk = number
 
 
 def repair_measure(

@@ -9,7 +9,6 @@ from syncs.backup.errors import BackupError
 from syncs.backup.progress import ProgressFactory, progress_silent
 from syncs.backup.repair import (
     repair_measure,
-    repair_number,
     repair_rows,
     repair_write,
 )
@@ -105,9 +104,7 @@ def sync_backup(
     scope = source_scope(sync, identifier=identifier, fields=fields)
     drift = drift_find(exchange, scope, target_records=target_records)
     rows = repair_rows(sync=sync, drift=drift)
-    if dry_run:
-        repair_number(rows=rows)
-    else:
+    if not dry_run:
         repair_write(rows=rows)
         backup_postpone(sync)
     size = repair_measure(source=source, target=sync.target_platform, rows=rows)

@@ -54,3 +54,17 @@ def test_retry_now_requeues_dead_rows_but_not_delivered_ones(
     assert delivered.status == "delivered"
     assert len(callbacks) == 1  # one delivery request for the one target
     assert "1 event(s) queued for delivery again." in answer.content.decode()
+
+
+def test_outbox_changelist_finds_a_row_by_the_event_id_a_target_shows(admin_client):
+    sync = SyncFactory()
+    wanted, _other = _row(sync), _row(sync)
+    url = reverse("admin:syncs_outboxevent_changelist")
+
+    page = admin_client.get(url, {"q": wanted.event_id})
+
+    assert [row.pk for row in page.context["cl"].result_list] == [wanted.pk]
+    detail = admin_client.get(
+        reverse("admin:syncs_outboxevent_change", args=[wanted.pk])
+    )
+    assert wanted.event_id in detail.content.decode()

@@ -101,8 +101,8 @@ def test_envelope_names_the_source_and_carries_one_event_per_row(
 
     assert envelope["source"] == "a.test"
     (event,) = envelope["events"]
-    assert event["id"] == str(row.pk)
-    assert event["version"] == row.pk
+    assert event["id"] == row.event_id != str(row.pk)
+    assert event["version"] == row.version
     assert event["type"] == "created"
     assert event["model"] == "auth.User"
     assert event["source_model"] == "auth.User"
@@ -139,8 +139,8 @@ def test_several_rows_of_one_record_travel_as_its_newest_version(
 
     (event,) = _events(current_platform, target)
 
-    assert event["id"] == str(newest.pk)
-    assert event["version"] == newest.pk
+    assert event["id"] == newest.event_id
+    assert event["version"] == newest.version
     assert event["type"] == "updated"
     assert event["data"]["last_name"] == "Lovelace"
 

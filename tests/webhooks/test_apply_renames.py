@@ -315,7 +315,7 @@ def test_sender_sends_a_renamed_record_once_with_its_current_key(
     (event,) = json.loads(body)["events"]
     assert event["key"] == ["caroline"]
     assert event["source_pk"] == str(carol.pk)
-    assert event["version"] == second.pk
+    assert event["version"] == second.version
 
 
 def test_rename_built_by_a_sender_is_applied_to_the_same_row(
