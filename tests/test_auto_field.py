@@ -9,25 +9,18 @@ import subprocess
 import sys
 
 from demo.cluster import ROOT
+from platforms.checks import REQUIRED_APPS
 
 # A site with no DEFAULT_AUTO_FIELD at all, in a fresh process.
-SITE = """
+SITE = f"""
 import django
 from django.conf import settings
 
 settings.configure(
-    INSTALLED_APPS=[
-        "django.contrib.admin",
-        "django.contrib.auth",
-        "django.contrib.contenttypes",
-        "django.contrib.sessions",
-        "django.contrib.messages",
-        "rest_framework",
-        "platforms",
-        "syncs",
-        "webhooks",
-    ],
-    DATABASES={"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}},
+    INSTALLED_APPS={REQUIRED_APPS!r},
+    DATABASES={{
+        "default": {{"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}}
+    }},
 )
 django.setup()
 from django.core.management import call_command
