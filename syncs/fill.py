@@ -87,7 +87,7 @@ def fill_start(sync: Sync) -> SyncFill:
             "queued": 0,
             "delivered": 0,
             "after": "",
-            "first_event_id": None,
+            "first_outbox_pk": None,
             "error": "",
             "started_at": timezone.now(),
             "finished_at": None,
@@ -155,12 +155,12 @@ def fills_resume() -> list[int]:
 
 def _rows(fill: SyncFill):
     """Return the outbox rows the fill wrote (and live rows of its sync since)."""
-    if fill.first_event_id is None:
+    if fill.first_outbox_pk is None:
         return OutboxEvent.objects.none()
     return OutboxEvent.objects.filter(
         target_platform_id=fill.sync.target_platform_id,
         sync_id=fill.pk,
-        pk__gte=fill.first_event_id,
+        pk__gte=fill.first_outbox_pk,
     )
 
 
@@ -217,19 +217,19 @@ def _page_queue(fill: SyncFill, queryset, identifier: str) -> int:
         )
         for record in records
     ]
-    first = fill.first_event_id is None
+    first = fill.first_outbox_pk is None
     with transaction.atomic():
         if first:  # MySQL alone gives bulk-created rows no pks back: the next id
             newest = OutboxEvent.objects.aggregate(newest=Max("pk"))["newest"]
         repair_write(rows=rows)
         if first:
-            fill.first_event_id = rows[0].pk or (newest or 0) + 1
+            fill.first_outbox_pk = rows[0].pk or (newest or 0) + 1
         fill.after = str(records[-1].pk)
         fill.queued += len(records)
         moved = SyncFill.objects.filter(
             pk=fill.pk, started_at=fill.started_at, status=SyncFill.Status.RUNNING
         ).update(
-            after=fill.after, queued=fill.queued, first_event_id=fill.first_event_id
+            after=fill.after, queued=fill.queued, first_outbox_pk=fill.first_outbox_pk
         )
         if not moved:
             raise _Restarted  # rolls the page's rows back

@@ -192,8 +192,8 @@ class SyncFill(models.Model):
     queued = models.PositiveBigIntegerField(_("records queued"), default=0)
     delivered = models.PositiveBigIntegerField(_("records delivered"), default=0)
     after = models.CharField(max_length=255, blank=True)
-    # The fill's outbox rows have ids from here on.
-    first_event_id = models.BigIntegerField(null=True)
+    # The pk of the fill's first outbox row: its rows have pks from here on.
+    first_outbox_pk = models.BigIntegerField(null=True)
     error = models.TextField(_("error"), blank=True)
     started_at = models.DateTimeField(_("started"))
     finished_at = models.DateTimeField(_("finished"), null=True, blank=True)

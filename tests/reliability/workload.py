@@ -94,13 +94,13 @@ def fill(start: bool = False) -> dict:
     if start:
         fill_start(sync)
     state = SyncFill.objects.get(pk=sync.pk)
-    rows = OutboxEvent.objects.filter(sync=sync, pk__gte=state.first_event_id or 0)
+    rows = OutboxEvent.objects.filter(sync=sync, pk__gte=state.first_outbox_pk or 0)
     return {
         "status": state.status,
         "error": state.error,
         "total": state.total,
         "queued": state.queued,
         "delivered": state.delivered,
-        "rows": rows.count() if state.first_event_id else 0,
+        "rows": rows.count() if state.first_outbox_pk else 0,
         "started_at": state.started_at.isoformat(),
     }

@@ -111,7 +111,7 @@ def test_a_re_activated_sync_fills_again_from_its_first_record(
     sync = _sync(current_platform, target)
     done = fill.fill_start(sync)
     SyncFill.objects.filter(pk=done.pk).update(
-        status=SyncFill.Status.DONE, queued=25, after="99", first_event_id=7
+        status=SyncFill.Status.DONE, queued=25, after="99", first_outbox_pk=7
     )
 
     sync.status = False
@@ -121,7 +121,7 @@ def test_a_re_activated_sync_fills_again_from_its_first_record(
 
     again = _fill(sync)
     assert (again.status, again.queued, again.after) == ("running", 0, "")
-    assert again.first_event_id is None and again.total is None
+    assert again.first_outbox_pk is None and again.total is None
 
 
 # --- what it sends ----------------------------------------------------------------
@@ -141,7 +141,7 @@ def test_a_fill_queues_every_record_once_in_pk_order_then_ends_when_delivered(
     state = _fill(sync)
     assert (state.total, state.queued, state.delivered) == (25, 25, 0)
     assert state.after == str(users[-1].pk)
-    assert state.first_event_id == rows[0].pk
+    assert state.first_outbox_pk == rows[0].pk
 
     _deliver_all()
     assert fill.fill_run(sync.pk) is None

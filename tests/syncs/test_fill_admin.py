@@ -75,11 +75,11 @@ def test_a_sync_without_a_fill_and_one_sent_elsewhere_say_so(
 
 
 def test_the_retry_action_sends_the_refused_rows_again(admin_client, sync):
-    fill = _state(sync, status="failed", first_event_id=1, error="refused")
+    fill = _state(sync, status="failed", first_outbox_pk=1, error="refused")
     row = outbox_event(
         sync, ["x"], event_type="created", status=OutboxEvent.Status.DEAD
     )
-    assert row.pk >= fill.first_event_id
+    assert row.pk >= fill.first_outbox_pk
 
     response = admin_client.post(
         reverse("admin:syncs_sync_changelist"),
