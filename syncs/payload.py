@@ -109,8 +109,10 @@ class EnvelopeSerializer(serializers.Serializer):
 
 
 def _latest_per_record(rows: list[OutboxEvent]) -> list[OutboxEvent]:
-    """Keep each record's newest row (found by the record's pk, which a rename
-    leaves alone): the one of the highest version."""
+    """Keep each record's row of the highest version.
+
+    A record is told by its pk, which a rename leaves alone.
+    """
     latest: dict[tuple, OutboxEvent] = {}
     for row in sorted(rows, key=lambda row: row.version):
         # A backup's delete of a record gone at the source has only its key.
