@@ -49,7 +49,8 @@ def test_a_record_saved_again_gets_a_newer_version_and_another_id(user_sync):
     assert second.event_id != first.event_id
 
 
-def test_a_version_is_the_time_in_microseconds():
+def test_a_version_is_the_time_in_microseconds(monkeypatch):
+    monkeypatch.setattr(event_ids, "_last_version", 0)  # none given before
     before = time.time_ns() // 1000
 
     version = event_version_new()
@@ -58,13 +59,14 @@ def test_a_version_is_the_time_in_microseconds():
 
 
 def test_versions_still_grow_when_the_clock_steps_back(monkeypatch):
-    now = time.time_ns() + 10**9  # ahead of any version given so far
-    clock = iter([now, now - 10**9, now - 10**9])
+    # A process that has given no version yet; both are put back afterwards.
+    monkeypatch.setattr(event_ids, "_last_version", 0)
+    clock = iter([5_000_000_000, 4_000_000_000, 4_000_000_000])  # ns
     monkeypatch.setattr(event_ids.time, "time_ns", lambda: next(clock))
 
     versions = [event_version_new() for _ in range(3)]
 
-    assert versions == [now // 1000, now // 1000 + 1, now // 1000 + 2]
+    assert versions == [5_000_000, 5_000_001, 5_000_002]
 
 
 @pytest.mark.django_db(transaction=True)
